@@ -1,0 +1,1 @@
+"""The shared kernel: settings, database, tenancy, event bus, errors, crypto, observability."""
