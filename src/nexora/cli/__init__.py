@@ -1,0 +1,1 @@
+"""The ``nexora`` command line (Typer + rich)."""
