@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from nexora import __version__
+from nexora.cli import auth, bus, db, server
 from nexora.cli.scan import scan_command
 
 app = typer.Typer(
@@ -15,7 +16,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+app.command("up")(server.up)
+app.command("api")(server.api)
+app.command("worker")(server.worker)
 app.command("scan")(scan_command)
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("whoami")(auth.whoami)
+app.add_typer(db.app, name="db")
+app.add_typer(bus.app, name="bus")
 
 
 @app.command("version")

@@ -1,0 +1,1 @@
+"""The HTTP interface: FastAPI app, edge middleware, health and metrics, and the web UI's files."""

@@ -1,0 +1,163 @@
+"""The FastAPI application factory.
+
+``create_app(settings)`` builds the app; its lifespan opens the runtime (database, keys, bus) unless
+one is handed in, and, with ``workers=[...]``, runs those worker roles in the same process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.convertors import Convertor, register_url_convertor
+
+from nexora import __version__
+from nexora.api.middleware import EdgeMiddleware
+from nexora.auth.router import jwks_router
+from nexora.auth.router import router as auth_router
+from nexora.core import migrate, problems
+from nexora.core.config import Settings
+from nexora.core.observability import configure_tracing, get_logger
+from nexora.core.runtime import Runtime
+from nexora.workers.runtime import Workers, open_runtime
+
+STATIC_DIR = Path(__file__).parent / "static"
+log = get_logger("nexora.api")
+
+NOT_BUILT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Nexora</title></head>
+<body style="font-family:sans-serif;max-width:40em;margin:4em auto"><h1>Nexora API is running</h1>
+<p>The web console has not been built into this installation. Run <code>make web</code> (or
+<code>make run</code>, which builds it) from a source checkout. The API is at
+<a href="/api/v1/docs">/api/v1/docs</a>.</p></body></html>"""
+
+
+def _routers() -> list[Any]:
+    return [auth_router]
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: list[str] | None = None) -> FastAPI:
+    """The API (and, with ``workers``, those worker roles) for ``settings``."""
+    tracing = configure_tracing(settings.observability.service_name)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            active = runtime or await stack.enter_async_context(open_runtime(settings))
+            app.state.runtime = active
+            app.state.schema_head = migrate.status(active.db.url).head
+            running: Workers | None = None
+            if workers is not None:
+                running = Workers(active, workers)
+                await running.start()
+            elif active.bus is not None and runtime is None:
+                await active.bus.start(consume=False)
+            try:
+                yield
+            finally:
+                if running is not None:
+                    await running.stop()
+                elif active.bus is not None and runtime is None:
+                    await active.bus.stop()
+
+    app = FastAPI(
+        title="Nexora",
+        version=__version__,
+        description="Security for non-human identities: discovery, posture, secret scanning, audit.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for router in _routers():
+        app.include_router(router)
+    app.include_router(jwks_router)
+    _add_operations_routes(app)
+    _add_web_ui(app)
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["*"],
+            allow_headers=["authorization", "content-type", "x-request-id"], expose_headers=["x-request-id"],
+        )
+    app.add_middleware(
+        EdgeMiddleware,
+        max_body_bytes=settings.api.max_body_bytes,
+        trusted_proxies=settings.api.trusted_proxies,
+        tracing=tracing,
+    )
+    return app
+
+
+def _add_operations_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"], include_in_schema=True)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "Not ready"}})
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database answers with the current schema and the bus is reachable."""
+        runtime: Runtime = request.app.state.runtime
+        checks: dict[str, str] = {}
+        try:
+            await runtime.db.ping()
+            current = await _schema_revision(runtime)
+            checks["database"] = "ok"
+            checks["schema"] = "ok" if current == request.app.state.schema_head else f"at {current}, needs upgrade"
+        except Exception as error:
+            checks["database"] = f"unavailable: {type(error).__name__}"
+        bus = runtime.bus
+        checks["bus"] = "ok" if bus is not None and await bus.ready() else "unavailable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks,
+             "bus_backend": bus.backend if bus else None},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _schema_revision(runtime: Runtime) -> str | None:
+    from sqlalchemy import text
+
+    async with runtime.db.unit_of_work() as session:
+        value = await session.scalar(text("SELECT version_num FROM alembic_version"))
+        return str(value) if value is not None else None
+
+
+class _WebPath(Convertor[str]):
+    """Any path outside the API, so unknown API paths stay 404 (not 405) for every method."""
+
+    regex = r"(?!api/|\.well-known/).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("webpath", _WebPath())
+
+
+def _add_web_ui(app: FastAPI) -> None:
+    @app.get("/{path:webpath}", include_in_schema=False)
+    async def web_ui(path: str) -> Response:
+        index = STATIC_DIR / "index.html"
+        if not index.exists():
+            return HTMLResponse(NOT_BUILT_PAGE)
+        candidate = (STATIC_DIR / path).resolve()
+        if path and candidate.is_file() and STATIC_DIR.resolve() in candidate.parents:
+            cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
+            return FileResponse(candidate, headers={"Cache-Control": cache})
+        # Client-side routes (/inventory, /nhis/:id, ...) all load the app.
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,1 @@
+"""Tenants, users, roles, sessions (refresh tokens), API keys and access-token signing."""

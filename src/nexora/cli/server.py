@@ -1,0 +1,149 @@
+"""``nexora up``, ``nexora api`` and ``nexora worker``: the long-running processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+from pathlib import Path
+
+import typer
+import uvicorn
+from pydantic import SecretStr
+
+from nexora.auth import service as auth_service
+from nexora.cli.output import console, fail
+from nexora.core import migrate
+from nexora.core.config import Settings, load_settings
+from nexora.core.embedded import EmbeddedPostgres
+from nexora.core.errors import NexoraError
+from nexora.core.observability import configure_logging, get_logger
+
+log = get_logger("nexora.cli")
+
+
+def settings_for(data_dir: Path | None) -> Settings:
+    settings = load_settings()
+    if data_dir is not None:
+        settings.data_dir = data_dir.expanduser().resolve()
+    configure_logging(settings.observability.log_level, settings.observability.log_format)
+    return settings
+
+
+@contextlib.contextmanager
+def database_for(settings: Settings, *, migrate_schema: bool):
+    """Point ``settings`` at a database: the configured one, or the embedded one (started here and
+    stopped on exit). With ``migrate_schema``, bring the schema to head as the owner role."""
+    embedded: EmbeddedPostgres | None = None
+    try:
+        if settings.database.url is None:
+            embedded = EmbeddedPostgres(settings.data_dir)
+            provisioned = embedded.start()
+            settings.database.url = SecretStr(provisioned.app_url)
+            settings.database.owner_url = SecretStr(provisioned.owner_url)
+        if migrate_schema:
+            owner = settings.database.owner_url or settings.database.url
+            migrate.upgrade(owner.get_secret_value(), settings.database.app_role)
+        yield settings
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+async def _bootstrap(settings: Settings) -> auth_service.BootstrapResult | None:
+    from nexora.workers.runtime import open_runtime
+
+    async with open_runtime(settings) as runtime, runtime.db.unit_of_work() as session:
+        password = settings.bootstrap.admin_password
+        return await auth_service.bootstrap(
+            session,
+            runtime.services["auth"],
+            tenant_name=settings.bootstrap.tenant_name,
+            admin_email=settings.bootstrap.admin_email,
+            admin_password=password.get_secret_value() if password else None,
+        )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) -> None:
+    from nexora.api.app import create_app
+
+    app = create_app(settings, workers=workers)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
+        server_header=False, timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+
+
+def up(
+    host: str = typer.Option(None, help="Address to listen on (default NEXORA_API_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port to listen on (default NEXORA_API_PORT or 8080; 0 picks one)."),
+    data_dir: Path = typer.Option(None, "--data-dir", help="Where the embedded database and keys live."),
+) -> None:
+    """Run everything in one process: API, web console and all workers (embedded PostgreSQL if no URL)."""
+    settings = settings_for(data_dir)
+    host = host or settings.api.host
+    port = settings.api.port if port is None else port
+    port = port or _free_port(host)
+    try:
+        with database_for(settings, migrate_schema=True):
+            created = asyncio.run(_bootstrap(settings))
+            url = f"http://{host}:{port}"
+            if created is not None:
+                console.print(f"First start: created tenant '{settings.bootstrap.tenant_name}' and platform admin "
+                              f"[bold]{created.email}[/]")
+                if created.generated_password:
+                    console.print(f"Admin password (shown once, store it now): [bold]{created.generated_password}[/]",
+                                  highlight=False)
+            console.print(f"Nexora is running at [bold]{url}[/] (Ctrl+C to stop)", highlight=False)
+            _serve(settings, host, port, workers=["all"])
+    except NexoraError as error:
+        fail(error.message)
+
+
+def api(
+    host: str = typer.Option(None, help="Address to listen on."),
+    port: int = typer.Option(None, help="Port to listen on."),
+) -> None:
+    """Run the API only (stateless; scale out behind a load balancer). Needs NEXORA_DATABASE_URL."""
+    settings = settings_for(None)
+    if settings.database.url is None:
+        fail("set NEXORA_DATABASE_URL (the embedded database is only for 'nexora up')")
+    _serve(settings, host or settings.api.host, port or settings.api.port, workers=None)
+
+
+def worker(
+    role: list[str] = typer.Option(["all"], "--role", "-r", help="discovery, analytics, remediation, "
+                                   "threatintel, audit or all (repeatable)."),
+) -> None:
+    """Run the consumers and schedules of some worker roles. Needs NEXORA_DATABASE_URL."""
+    from nexora.workers.runtime import Workers, expand_roles, open_runtime
+
+    settings = settings_for(None)
+    if settings.database.url is None:
+        fail("set NEXORA_DATABASE_URL (the embedded database is only for 'nexora up')")
+    try:
+        roles = expand_roles(role)
+    except NexoraError as error:
+        fail(error.message)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_runtime(settings) as runtime:
+            workers = Workers(runtime, roles)
+            await workers.start()
+            console.print(f"worker running roles: {', '.join(roles)}")
+            await stop.wait()
+            await workers.stop()
+
+    asyncio.run(run())

@@ -1,0 +1,133 @@
+"""The event bus: a transactional outbox with PostgreSQL or Kafka delivery behind one interface.
+
+Domain code only calls :func:`publish` (inside its unit of work) and declares
+:class:`Subscription` objects that the worker runtime hands to the bus. Whatever the backend, an
+event is written to ``core.outbox`` in the caller's transaction, so a rolled-back change publishes
+nothing and a published event always refers to committed state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.core import context as request_context
+from nexora.core.bus.tables import outbox
+from nexora.core.events import Event, check_payload
+
+Handler = Callable[[Event, AsyncSession], Awaitable[None]]
+NOTIFY_CHANNEL = "nexora_outbox"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group: ``handler`` receives each event of ``topics`` once per group.
+
+    The handler runs inside a transaction scoped to the event's tenant; it must only use the
+    session it is given, so its writes commit together with the group's progress.
+    """
+
+    group: str
+    topics: tuple[str, ...]
+    handler: Handler
+    types: frozenset[str] | None = None
+
+    def wants(self, event_type: str) -> bool:
+        return self.types is None or event_type in self.types
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: str
+    group: str
+    event_id: uuid.UUID
+    topic: str
+    type: str
+    tenant_id: uuid.UUID | None
+    error: str
+    attempts: int
+    failed_at: datetime
+    replayed_at: datetime | None
+    envelope: dict[str, Any] = field(repr=False)
+
+
+class EventBus(Protocol):
+    """What a backend provides to the worker runtime and the operations commands."""
+
+    backend: str
+
+    def subscribe(self, subscription: Subscription) -> None: ...
+
+    async def start(self, *, consume: bool = True) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ready(self) -> bool: ...
+
+    async def lag(self) -> dict[str, int]: ...
+
+    async def topics(self) -> list[dict[str, Any]]: ...
+
+    async def dead_letters(self, *, group: str | None = None, limit: int = 100) -> list[DeadLetter]: ...
+
+    async def replay(self, ids: Sequence[str]) -> int: ...
+
+
+async def publish(
+    session: AsyncSession,
+    type: str,
+    data: dict[str, Any],
+    *,
+    source: str,
+    subject: str | None = None,
+    tenant_id: uuid.UUID | None = None,
+    actor: str | None = None,
+) -> Event:
+    """Validate ``data`` against the schema of ``type`` and write the event to the outbox.
+
+    Runs in the caller's transaction: the event is delivered only if that transaction commits.
+    Actor, request id and source address default to the current request context.
+    """
+    check_payload(type, data)
+    ctx = request_context.current()
+    event = Event(
+        type=type,
+        data=data,
+        source=source,
+        subject=subject,
+        tenant_id=tenant_id,
+        actor=actor or ctx.actor,
+        request_id=ctx.request_id,
+        source_address=ctx.source_address,
+    )
+    await write_outbox(session, [event])
+    return event
+
+
+async def write_outbox(session: AsyncSession, events: Sequence[Event], target_group: str | None = None) -> None:
+    """Insert already-built events into the outbox and wake the sequencer at commit."""
+    if not events:
+        return
+    await session.execute(
+        outbox.insert(),
+        [
+            {
+                "event_id": event.id,
+                "topic": event.topic,
+                "type": event.type,
+                "key": event.key,
+                "tenant_id": event.tenant_id,
+                "target_group": target_group,
+                "envelope": event.to_cloudevent(),
+            }
+            for event in events
+        ],
+    )
+    # NOTIFY is delivered at commit and collapsed per transaction, so this costs one message per commit.
+    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))

@@ -1,0 +1,46 @@
+"""Embedded PostgreSQL (the ``pgserver`` wheel's real binaries) for ``nexora up`` with no database URL.
+
+The server lives in ``<data dir>/postgres`` and listens on a Unix socket only. It is provisioned like
+a production database: an owner role for migrations and an app role under row-level security.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from nexora.core.observability import get_logger
+from nexora.core.provision import ProvisionedDatabase, provision
+
+log = get_logger("nexora.embedded")
+DATABASE_NAME = "nexora"
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.pgdata = data_dir / "postgres"
+        self._server: Any = None
+
+    def start(self) -> ProvisionedDatabase:
+        """Start (or join) the embedded server and make sure the database and roles exist."""
+        import pgserver
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            log.warning(
+                "running as root: pgserver runs PostgreSQL as the system user 'pgserver' and opens "
+                "the parent folders of the data dir to it",
+                data_dir=str(self.pgdata),
+            )
+        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        superuser_url = self._server.get_uri()
+        log.info("embedded postgresql ready", data_dir=str(self.pgdata))
+        return provision(superuser_url, DATABASE_NAME)
+
+    def stop(self) -> None:
+        """Stop the server unless another process still uses it."""
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

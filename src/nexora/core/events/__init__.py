@@ -1,0 +1,145 @@
+"""Event contracts: the CloudEvents-style envelope and the Avro schema catalogue.
+
+Every event type has an Avro schema per version in ``schemas/<type>.v<N>.avsc`` and an entry in
+``schemas/catalogue.toml`` naming its topic and the stable schema id of each version. Payloads are
+validated against the newest version when published, on every bus backend.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from fastavro import parse_schema
+from fastavro.validation import validate
+
+from nexora.core.errors import ValidationFailed
+from nexora.core.ids import utcnow, uuid7
+
+SPEC_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    topic: str
+    schema_ids: tuple[int, ...]  # index i holds the id of version i + 1
+
+    @property
+    def version(self) -> int:
+        return len(self.schema_ids)
+
+    @property
+    def schema_id(self) -> int:
+        return self.schema_ids[-1]
+
+    def schema_text(self, version: int | None = None) -> str:
+        version = version or self.version
+        return (resources.files(__package__) / "schemas" / f"{self.name}.v{version}.avsc").read_text()
+
+    def parsed_schema(self, version: int | None = None) -> Any:
+        return _parsed(self.name, version or self.version)
+
+
+@cache
+def _parsed(name: str, version: int) -> Any:
+    return parse_schema(json.loads(catalogue()[name].schema_text(version)))
+
+
+@cache
+def catalogue() -> dict[str, EventType]:
+    """All event types known to this build, by name."""
+    raw = tomllib.loads((resources.files(__package__) / "schemas" / "catalogue.toml").read_text())
+    types: dict[str, EventType] = {}
+    for name, entry in raw["event"].items():
+        types[name] = EventType(name=name, topic=entry["topic"], schema_ids=tuple(entry["ids"]))
+    return types
+
+
+def topics() -> list[str]:
+    return sorted({event_type.topic for event_type in catalogue().values()})
+
+
+def event_type(name: str) -> EventType:
+    try:
+        return catalogue()[name]
+    except KeyError:
+        raise ValidationFailed(f"unknown event type '{name}': add it to the schema catalogue") from None
+
+
+def check_payload(name: str, data: dict[str, Any]) -> None:
+    """Raise :class:`ValidationFailed` unless ``data`` matches the newest schema of ``name``."""
+    known = event_type(name)
+    schema = known.parsed_schema()
+    unknown = sorted(set(data) - {f["name"] for f in schema["fields"]})
+    if unknown:
+        raise ValidationFailed(f"payload of '{name}' has fields its schema does not define: {unknown}")
+    try:
+        validate(data, schema, raise_errors=True)
+    except Exception as error:  # fastavro raises ValidationError or ValueError subclasses
+        raise ValidationFailed(f"payload of '{name}' does not match its schema: {error}") from None
+
+
+@dataclass(frozen=True)
+class Event:
+    """The envelope (CloudEvents 1.0 attributes plus ``tenant``, ``actor``, ``request_id``)."""
+
+    type: str
+    data: dict[str, Any]
+    source: str
+    subject: str | None = None
+    tenant_id: uuid.UUID | None = None
+    actor: str | None = None
+    request_id: str | None = None
+    source_address: str | None = None
+    id: uuid.UUID = field(default_factory=uuid7)
+    time: datetime = field(default_factory=utcnow)
+    schema_version: int | None = None
+
+    @property
+    def topic(self) -> str:
+        return event_type(self.type).topic
+
+    @property
+    def key(self) -> str:
+        """The partition key: events about one subject stay in order."""
+        return self.subject or str(self.tenant_id or "")
+
+    def to_cloudevent(self) -> dict[str, Any]:
+        return {
+            "specversion": SPEC_VERSION,
+            "id": str(self.id),
+            "source": self.source,
+            "type": self.type,
+            "time": self.time.isoformat(),
+            "subject": self.subject,
+            "tenant": str(self.tenant_id) if self.tenant_id else None,
+            "actor": self.actor,
+            "requestid": self.request_id,
+            "sourceaddress": self.source_address,
+            "dataschemaversion": self.schema_version or event_type(self.type).version,
+            "datacontenttype": "application/json",
+            "data": self.data,
+        }
+
+    @classmethod
+    def from_cloudevent(cls, body: dict[str, Any]) -> Event:
+        return cls(
+            id=uuid.UUID(body["id"]),
+            type=body["type"],
+            source=body["source"],
+            subject=body.get("subject"),
+            tenant_id=uuid.UUID(body["tenant"]) if body.get("tenant") else None,
+            actor=body.get("actor"),
+            request_id=body.get("requestid"),
+            source_address=body.get("sourceaddress"),
+            time=datetime.fromisoformat(body["time"]),
+            schema_version=body.get("dataschemaversion"),
+            data=body["data"],
+        )

@@ -1,0 +1,113 @@
+"""Who is calling: the principal, and the FastAPI dependencies every domain's routes use.
+
+The auth domain provides the authenticator (JWT or API key -> :class:`Principal`); the API wires it
+into the :class:`~nexora.core.runtime.Runtime`. Domains depend only on these aliases:
+``DbSession`` (one transaction per request, committed before the response is sent),
+``CurrentPrincipal``, ``TenantSession`` (the request transaction scoped to the caller's tenant) and
+``require_roles(...)``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.core import context as request_context
+from nexora.core.db import set_tenant
+from nexora.core.errors import PermissionDenied, Unauthenticated
+from nexora.core.runtime import Runtime
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: a user (JWT) or an API key acting for the user who made it."""
+
+    kind: Literal["user", "api_key"]
+    id: uuid.UUID
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    email: str
+    roles: frozenset[str]
+    is_platform_admin: bool = False
+    read_only: bool = False
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def actor(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def has_any_role(self, *roles: str) -> bool:
+        """Admins hold every role; otherwise the principal must hold one of ``roles``."""
+        return "admin" in self.roles or bool(self.roles.intersection(roles))
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def _db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with runtime_of(request).db.sessionmaker() as session, session.begin():
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <access token or API key>'")
+    return credentials.strip()
+
+
+async def _current_principal(request: Request) -> Principal:
+    runtime = runtime_of(request)
+    if runtime.authenticator is None:
+        raise Unauthenticated("authentication is not configured in this process")
+    principal = await runtime.authenticator(bearer_token(request))
+    if principal.read_only and request.method not in READ_METHODS:
+        raise PermissionDenied("this API key is read-only")
+    request_context.bind(actor=principal.actor)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+
+
+async def _tenant_session(principal: CurrentPrincipal, session: DbSession) -> AsyncSession:
+    await set_tenant(session, principal.tenant_id)
+    return session
+
+
+TenantSession = Annotated[AsyncSession, Depends(_tenant_session)]
+
+
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that lets through principals holding any of ``roles`` (admins always)."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_any_role(*roles):
+            raise PermissionDenied(f"this action needs one of the roles: {', '.join(roles)}")
+        return principal
+
+    return check
+
+
+async def _platform_admin(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_platform_admin or principal.kind != "user":
+        raise PermissionDenied("this action needs a platform administrator signed in as a user")
+    return principal
+
+
+AdminPrincipal = Annotated[Principal, Depends(require_roles("admin"))]
+PlatformAdmin = Annotated[Principal, Depends(_platform_admin)]

@@ -1,0 +1,1 @@
+"""Worker processes: domain consumers and schedules."""
