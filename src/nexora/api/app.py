@@ -82,8 +82,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: l
     _add_web_ui(app)
     if settings.api.cors_origins:
         app.add_middleware(
-            CORSMiddleware, allow_origins=settings.api.cors_origins, allow_methods=["*"],
-            allow_headers=["authorization", "content-type", "x-request-id"], expose_headers=["x-request-id"],
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["x-request-id"],
         )
     app.add_middleware(
         EdgeMiddleware,
@@ -116,8 +119,11 @@ def _add_operations_routes(app: FastAPI) -> None:
         checks["bus"] = "ok" if bus is not None and await bus.ready() else "unavailable"
         ready = all(value == "ok" for value in checks.values())
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks,
-             "bus_backend": bus.backend if bus else None},
+            {
+                "status": "ready" if ready else "not ready",
+                "checks": checks,
+                "bus_backend": bus.backend if bus else None,
+            },
             status_code=200 if ready else 503,
         )
 

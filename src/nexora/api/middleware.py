@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nexora.core import context as request_context
@@ -34,8 +35,11 @@ HTML_CSP = (
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while the body streams in; FastAPI lets HTTP exceptions through to the problem handler."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")
 
 
 class EdgeMiddleware:
@@ -121,7 +125,7 @@ class EdgeMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_body_bytes)
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -187,6 +191,12 @@ class EdgeMiddleware:
             span.set_attribute("http.response.status_code", status)
         if template not in ("/healthz", "/metrics"):
             log.info(
-                "request", method=scope["method"], path=scope["path"], route=template, status=status,
-                duration_ms=round(elapsed * 1000, 2), client=address, request_id=request_id,
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                route=template,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                client=address,
+                request_id=request_id,
             )

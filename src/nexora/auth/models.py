@@ -7,8 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nexora.core.db import Base, TenantOwned

@@ -60,7 +60,10 @@ def _problem_from(request: Request, outcome: service.Outcome) -> JSONResponse:
 async def login(body: LoginRequest, request: Request, session: DbSession, components: Components) -> object:
     """Sign in with e-mail and password; returns an access token and a refresh token."""
     outcome = await service.login(
-        session, components, email=str(body.email), password=body.password.get_secret_value(),
+        session,
+        components,
+        email=str(body.email),
+        password=body.password.get_secret_value(),
         address=client_address(request),
     )
     return outcome.tokens if outcome.tokens else _problem_from(request, outcome)
@@ -101,7 +104,10 @@ def _tenant_out(tenant: Tenant) -> TenantOut:
 
 
 @router.post(
-    "/tenants", response_model=TenantCreated, status_code=201, tags=["tenants"],
+    "/tenants",
+    response_model=TenantCreated,
+    status_code=201,
+    tags=["tenants"],
     responses={**_AUTH_ERRORS, 409: {"description": "Name or e-mail taken"}},
 )
 async def create_tenant(
@@ -109,7 +115,10 @@ async def create_tenant(
 ) -> TenantCreated:
     """Create a tenant with its first admin (platform administrators only)."""
     tenant, admin = await service.create_tenant(
-        session, components, name=body.name, admin_email=str(body.admin_email),
+        session,
+        components,
+        name=body.name,
+        admin_email=str(body.admin_email),
         admin_password=body.admin_password.get_secret_value(),
     )
     return TenantCreated(**_tenant_out(tenant).model_dump(), admin_user_id=admin.id)
@@ -129,7 +138,9 @@ async def get_own_tenant(principal: CurrentPrincipal, session: TenantSession) ->
 
 
 @router.patch("/tenant", response_model=TenantDetail, tags=["tenants"], responses={**_AUTH_ERRORS})
-async def update_own_tenant(body: TenantSettingsUpdate, principal: AdminPrincipal, session: TenantSession) -> TenantDetail:
+async def update_own_tenant(
+    body: TenantSettingsUpdate, principal: AdminPrincipal, session: TenantSession
+) -> TenantDetail:
     """Rename the tenant or change its settings (admins)."""
     tenant = await service.update_tenant(session, principal.tenant_id, name=body.name, settings=body.settings)
     return TenantDetail(**_tenant_out(tenant).model_dump(), settings=tenant.settings)
@@ -140,27 +151,43 @@ async def update_own_tenant(body: TenantSettingsUpdate, principal: AdminPrincipa
 
 def _user_out(user: User) -> UserOut:
     return UserOut(
-        id=user.id, email=user.email, roles=sorted(user.roles), is_active=user.is_active,
-        is_platform_admin=user.is_platform_admin, created_at=user.created_at, last_login_at=user.last_login_at,
+        id=user.id,
+        email=user.email,
+        roles=sorted(user.roles),
+        is_active=user.is_active,
+        is_platform_admin=user.is_platform_admin,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
     )
 
 
 @router.get("/users", response_model=Page[UserOut], tags=["users"], responses={**_AUTH_ERRORS})
-async def list_users(principal: AdminPrincipal, session: TenantSession, limit: Limit = 50, cursor: Cursor = None) -> Page[UserOut]:
+async def list_users(
+    principal: AdminPrincipal, session: TenantSession, limit: Limit = 50, cursor: Cursor = None
+) -> Page[UserOut]:
     """Users of the tenant (admins)."""
     users, next_cursor = await service.list_users(session, principal.tenant_id, limit=limit, cursor=cursor)
     return Page(items=[_user_out(u) for u in users], next_cursor=next_cursor)
 
 
 @router.post(
-    "/users", response_model=UserOut, status_code=201, tags=["users"],
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    tags=["users"],
     responses={**_AUTH_ERRORS, 409: {"description": "E-mail taken"}},
 )
-async def create_user(body: UserCreate, principal: AdminPrincipal, session: TenantSession, components: Components) -> UserOut:
+async def create_user(
+    body: UserCreate, principal: AdminPrincipal, session: TenantSession, components: Components
+) -> UserOut:
     """Add a user to the tenant (admins)."""
     user = await service.create_user(
-        session, components, tenant_id=principal.tenant_id, email=str(body.email),
-        password=body.password.get_secret_value(), roles=list(body.roles),
+        session,
+        components,
+        tenant_id=principal.tenant_id,
+        email=str(body.email),
+        password=body.password.get_secret_value(),
+        roles=list(body.roles),
     )
     return _user_out(user)
 
@@ -176,8 +203,13 @@ async def update_user(
 ) -> UserOut:
     """Change a user's roles, status or password (admins)."""
     user = await service.update_user(
-        session, components, principal, user_id, roles=list(body.roles) if body.roles else None,
-        is_active=body.is_active, password=body.password.get_secret_value() if body.password else None,
+        session,
+        components,
+        principal,
+        user_id,
+        roles=list(body.roles) if body.roles else None,
+        is_active=body.is_active,
+        password=body.password.get_secret_value() if body.password else None,
     )
     return _user_out(user)
 
@@ -193,8 +225,14 @@ async def delete_user(user_id: uuid.UUID, principal: AdminPrincipal, session: Te
 
 def _api_key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(
-        id=key.id, name=key.name, prefix=key.prefix, scopes=key.scopes, created_by=key.created_by,
-        created_at=key.created_at, expires_at=key.expires_at, last_used_at=key.last_used_at,
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        scopes=key.scopes,
+        created_by=key.created_by,
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        last_used_at=key.last_used_at,
         revoked_at=key.revoked_at,
     )
 
@@ -235,4 +273,3 @@ async def jwks(request: Request) -> JSONResponse:
     components: service.AuthComponents = runtime_of(request).services["auth"]
     assert components.signer is not None
     return JSONResponse(components.signer.jwks(), headers={"Cache-Control": "public, max-age=300"})
-

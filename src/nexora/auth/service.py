@@ -106,12 +106,21 @@ async def create_tenant(
         raise Conflict(f"a tenant named '{name}' already exists") from None
     await set_tenant(session, tenant_id)
     await publish(
-        session, "auth.tenant_created", {"tenant_id": str(tenant_id), "name": name},
-        source=SOURCE, subject=str(tenant_id), tenant_id=tenant_id,
+        session,
+        "auth.tenant_created",
+        {"tenant_id": str(tenant_id), "name": name},
+        source=SOURCE,
+        subject=str(tenant_id),
+        tenant_id=tenant_id,
     )
     user = await create_user(
-        session, components, tenant_id=tenant_id, email=admin_email, password=admin_password,
-        roles=["admin"], platform_admin=platform_admin,
+        session,
+        components,
+        tenant_id=tenant_id,
+        email=admin_email,
+        password=admin_password,
+        roles=["admin"],
+        platform_admin=platform_admin,
     )
     return tenant, user
 
@@ -168,8 +177,12 @@ async def bootstrap(
     try:
         async with session.begin_nested():
             tenant, _ = await create_tenant(
-                session, components, name=tenant_name, admin_email=admin_email,
-                admin_password=password, platform_admin=True,
+                session,
+                components,
+                name=tenant_name,
+                admin_email=admin_email,
+                admin_password=password,
+                platform_admin=True,
             )
     except Conflict:
         return None  # another process bootstrapped first
@@ -224,9 +237,12 @@ async def _login_failed(
 ) -> None:
     await set_tenant(session, tenant_id)
     await publish(
-        session, "auth.login_failed",
+        session,
+        "auth.login_failed",
         {"email": email, "reason": reason, "user_id": str(user_id) if user_id else None},
-        source=SOURCE, subject=str(user_id) if user_id else None, tenant_id=tenant_id,
+        source=SOURCE,
+        subject=str(user_id) if user_id else None,
+        tenant_id=tenant_id,
         actor=f"user:{user_id}" if user_id else "anonymous",
     )
 
@@ -261,8 +277,13 @@ async def login(
     if components.passwords.needs_rehash(user.password_hash):
         user.password_hash = components.passwords.hash(password)
     await publish(
-        session, "auth.login_succeeded", {"user_id": str(user.id), "email": user.email, "method": "password"},
-        source=SOURCE, subject=str(user.id), tenant_id=user.tenant_id, actor=f"user:{user.id}",
+        session,
+        "auth.login_succeeded",
+        {"user_id": str(user.id), "email": user.email, "method": "password"},
+        source=SOURCE,
+        subject=str(user.id),
+        tenant_id=user.tenant_id,
+        actor=f"user:{user.id}",
     )
     return Outcome(tokens=await _issue_tokens(session, components, user))
 
@@ -301,9 +322,13 @@ async def refresh(session: AsyncSession, components: AuthComponents, *, token: s
     if stored.used_at is not None:
         await _revoke_family(session, stored, "reuse")
         await publish(
-            session, "auth.refresh_reuse_detected",
+            session,
+            "auth.refresh_reuse_detected",
             {"user_id": str(stored.user_id), "family_id": str(stored.family_id)},
-            source=SOURCE, subject=str(stored.user_id), tenant_id=stored.tenant_id, actor="system:auth",
+            source=SOURCE,
+            subject=str(stored.user_id),
+            tenant_id=stored.tenant_id,
+            actor="system:auth",
         )
         return Outcome(
             error=Unauthenticated("the refresh token was already used; this session was revoked, sign in again")
@@ -329,8 +354,13 @@ async def logout(session: AsyncSession, *, token: str) -> None:
         return
     await _revoke_family(session, stored, "logout")
     await publish(
-        session, "auth.logout", {"user_id": str(stored.user_id)},
-        source=SOURCE, subject=str(stored.user_id), tenant_id=stored.tenant_id, actor=f"user:{stored.user_id}",
+        session,
+        "auth.logout",
+        {"user_id": str(stored.user_id)},
+        source=SOURCE,
+        subject=str(stored.user_id),
+        tenant_id=stored.tenant_id,
+        actor=f"user:{stored.user_id}",
     )
 
 
@@ -442,8 +472,12 @@ async def create_user(
     except IntegrityError:
         raise Conflict("a user with this e-mail already exists") from None
     await publish(
-        session, "auth.user_created", {"user_id": str(user.id), "email": user.email, "roles": user.roles},
-        source=SOURCE, subject=str(user.id), tenant_id=tenant_id,
+        session,
+        "auth.user_created",
+        {"user_id": str(user.id), "email": user.email, "roles": user.roles},
+        source=SOURCE,
+        subject=str(user.id),
+        tenant_id=tenant_id,
     )
     return user
 
@@ -474,9 +508,9 @@ async def get_user(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UU
 
 async def _admin_count(session: AsyncSession, tenant_id: uuid.UUID) -> int:
     count = await session.scalar(
-        select(text("count(*)")).select_from(User).where(
-            User.tenant_id == tenant_id, User.is_active.is_(True), User.roles.contains(["admin"])
-        )
+        select(text("count(*)"))
+        .select_from(User)
+        .where(User.tenant_id == tenant_id, User.is_active.is_(True), User.roles.contains(["admin"]))
     )
     return int(count or 0)
 
@@ -508,7 +542,7 @@ async def update_user(
     still_admin = "admin" in user.roles and user.is_active
     if was_admin and not still_admin and await _admin_count(session, actor.tenant_id) <= 1:
         raise Conflict("this is the tenant's last active admin; make another admin first")
-    if "is_active" in changed and not user.is_active or "password" in changed:
+    if ("is_active" in changed and not user.is_active) or "password" in changed:
         await session.execute(
             update(RefreshToken)
             .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
@@ -517,9 +551,12 @@ async def update_user(
     await session.flush()
     if changed:
         await publish(
-            session, "auth.user_updated",
+            session,
+            "auth.user_updated",
             {"user_id": str(user.id), "changed": changed, "roles": user.roles, "is_active": user.is_active},
-            source=SOURCE, subject=str(user.id), tenant_id=actor.tenant_id,
+            source=SOURCE,
+            subject=str(user.id),
+            tenant_id=actor.tenant_id,
         )
     return user
 
@@ -534,8 +571,12 @@ async def delete_user(session: AsyncSession, actor: Principal, user_id: uuid.UUI
     await session.delete(user)
     await session.flush()
     await publish(
-        session, "auth.user_deleted", {"user_id": str(user.id), "email": user.email},
-        source=SOURCE, subject=str(user.id), tenant_id=actor.tenant_id,
+        session,
+        "auth.user_deleted",
+        {"user_id": str(user.id), "email": user.email},
+        source=SOURCE,
+        subject=str(user.id),
+        tenant_id=actor.tenant_id,
     )
 
 
@@ -566,12 +607,18 @@ async def create_api_key(
     session.add(api_key)
     await session.flush()
     await publish(
-        session, "auth.api_key_created",
+        session,
+        "auth.api_key_created",
         {
-            "api_key_id": str(api_key.id), "name": name, "prefix": api_key.prefix, "scopes": api_key.scopes,
+            "api_key_id": str(api_key.id),
+            "name": name,
+            "prefix": api_key.prefix,
+            "scopes": api_key.scopes,
             "expires_at": api_key.expires_at.isoformat() if api_key.expires_at else None,
         },
-        source=SOURCE, subject=str(api_key.id), tenant_id=actor.tenant_id,
+        source=SOURCE,
+        subject=str(api_key.id),
+        tenant_id=actor.tenant_id,
     )
     return api_key, key
 
@@ -613,9 +660,12 @@ async def revoke_api_key(session: AsyncSession, actor: Principal, api_key_id: uu
     api_key.revoked_at = utcnow()
     await session.flush()
     await publish(
-        session, "auth.api_key_revoked",
+        session,
+        "auth.api_key_revoked",
         {"api_key_id": str(api_key.id), "name": api_key.name, "prefix": api_key.prefix},
-        source=SOURCE, subject=str(api_key.id), tenant_id=actor.tenant_id,
+        source=SOURCE,
+        subject=str(api_key.id),
+        tenant_id=actor.tenant_id,
     )
 
 

@@ -31,7 +31,9 @@ def logout() -> None:
     stored = load_credentials()
     if stored:
         try:
-            httpx.post(f"{stored['url']}/api/v1/auth/logout", json={"refresh_token": stored["refresh_token"]}, timeout=10)
+            httpx.post(
+                f"{stored['url']}/api/v1/auth/logout", json={"refresh_token": stored["refresh_token"]}, timeout=10
+            )
         except httpx.HTTPError:
             typer.echo("the server could not be reached; the local session was removed anyway", err=True)
     clear_credentials()

@@ -67,14 +67,23 @@ def dlq_list(
     letters = _with_bus(data_dir, lambda bus: bus.dead_letters(group=group, limit=limit))
     rows: list[dict[str, Any]] = [
         {
-            "id": letter.id, "group": letter.group, "type": letter.type, "event_id": str(letter.event_id),
-            "attempts": letter.attempts, "failed_at": letter.failed_at.isoformat(),
-            "replayed_at": letter.replayed_at.isoformat() if letter.replayed_at else None, "error": letter.error,
+            "id": letter.id,
+            "group": letter.group,
+            "type": letter.type,
+            "event_id": str(letter.event_id),
+            "attempts": letter.attempts,
+            "failed_at": letter.failed_at.isoformat(),
+            "replayed_at": letter.replayed_at.isoformat() if letter.replayed_at else None,
+            "error": letter.error,
         }
         for letter in letters
     ]
-    emit(rows, fmt, columns=["id", "group", "type", "attempts", "failed_at", "replayed_at", "error"],
-         title="dead letters")
+    emit(
+        rows,
+        fmt,
+        columns=["id", "group", "type", "attempts", "failed_at", "replayed_at", "error"],
+        title="dead letters",
+    )
 
 
 @dlq.command("replay")

@@ -29,7 +29,9 @@ def save_credentials(url: str, tokens: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
-        json.dump({"url": url, "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]}, handle)
+        json.dump(
+            {"url": url, "access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]}, handle
+        )
     os.chmod(path, 0o600)
     return path
 

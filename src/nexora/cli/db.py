@@ -48,8 +48,13 @@ def status(data_dir: Path = DataDir, fmt: Format = FormatOption) -> None:
     except Exception as error:
         fail(f"cannot read the schema version: {type(error).__name__}: {error}")
     emit(
-        {"database": redacted_url(url), "current": state.current, "head": state.head, "pending": state.pending,
-         "up_to_date": state.up_to_date},
+        {
+            "database": redacted_url(url),
+            "current": state.current,
+            "head": state.head,
+            "pending": state.pending,
+            "up_to_date": state.up_to_date,
+        },
         fmt,
     )
     if not state.up_to_date:

@@ -76,8 +76,14 @@ def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) 
 
     app = create_app(settings, workers=workers)
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
-        server_header=False, timeout_graceful_shutdown=10,
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run()
 
@@ -97,11 +103,15 @@ def up(
             created = asyncio.run(_bootstrap(settings))
             url = f"http://{host}:{port}"
             if created is not None:
-                console.print(f"First start: created tenant '{settings.bootstrap.tenant_name}' and platform admin "
-                              f"[bold]{created.email}[/]")
+                console.print(
+                    f"First start: created tenant '{settings.bootstrap.tenant_name}' and platform admin "
+                    f"[bold]{created.email}[/]"
+                )
                 if created.generated_password:
-                    console.print(f"Admin password (shown once, store it now): [bold]{created.generated_password}[/]",
-                                  highlight=False)
+                    console.print(
+                        f"Admin password (shown once, store it now): [bold]{created.generated_password}[/]",
+                        highlight=False,
+                    )
             console.print(f"Nexora is running at [bold]{url}[/] (Ctrl+C to stop)", highlight=False)
             _serve(settings, host, port, workers=["all"])
     except NexoraError as error:
@@ -120,8 +130,9 @@ def api(
 
 
 def worker(
-    role: list[str] = typer.Option(["all"], "--role", "-r", help="discovery, analytics, remediation, "
-                                   "threatintel, audit or all (repeatable)."),
+    role: list[str] = typer.Option(
+        ["all"], "--role", "-r", help="discovery, analytics, remediation, threatintel, audit or all (repeatable)."
+    ),
 ) -> None:
     """Run the consumers and schedules of some worker roles. Needs NEXORA_DATABASE_URL."""
     from nexora.workers.runtime import Workers, expand_roles, open_runtime

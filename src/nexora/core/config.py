@@ -94,9 +94,7 @@ class ApiSettings(BaseSettings):
 
     host: str = Field(default="127.0.0.1", description="Address `nexora up` / `nexora api` listen on.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port `nexora up` / `nexora api` listen on.")
-    max_body_bytes: int = Field(
-        default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond)."
-    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond).")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -180,9 +178,7 @@ class Settings(BaseSettings):
     bus: Literal["postgres", "kafka"] | None = Field(
         default=None, description="Event bus backend. Default: `kafka` when Kafka servers are set, else `postgres`."
     )
-    redis_url: str | None = Field(
-        default=None, description="Redis for rate limits and caches. Empty: process memory."
-    )
+    redis_url: str | None = Field(default=None, description="Redis for rate limits and caches. Empty: process memory.")
     schema_registry_url: str | None = Field(
         default=None, description="Confluent-compatible schema registry. Empty: the in-repo catalogue."
     )

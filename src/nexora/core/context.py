@@ -13,7 +13,7 @@ class RequestContext:
     source_address: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("nexora_request_context", default=RequestContext())
+_current: ContextVar[RequestContext] = ContextVar("nexora_request_context", default=RequestContext())  # noqa: B039 - frozen
 
 
 def current() -> RequestContext:

@@ -107,9 +107,7 @@ class EnvelopeCipher:
     def decrypt(self, envelope: bytes, associated_data: bytes = b"") -> bytes:
         fields = json.loads(envelope)
         data_key = self.wrapper.unwrap(base64.b64decode(fields["dk"]))
-        return AESGCM(data_key).decrypt(
-            base64.b64decode(fields["n"]), base64.b64decode(fields["ct"]), associated_data
-        )
+        return AESGCM(data_key).decrypt(base64.b64decode(fields["n"]), base64.b64decode(fields["ct"]), associated_data)
 
     def encrypt_text(self, plaintext: str, associated_data: str = "") -> str:
         return self.encrypt(plaintext.encode(), associated_data.encode()).decode()
@@ -122,9 +120,7 @@ def load_or_create_master_key(path: Path) -> bytes:
     """Read the master key file, creating it (mode 0600, atomically) with 32 random bytes if missing."""
     if path.exists():
         if path.stat().st_mode & 0o077:
-            raise ConfigurationError(
-                f"master key file {path} is readable by other users; run: chmod 600 {path}"
-            )
+            raise ConfigurationError(f"master key file {path} is readable by other users; run: chmod 600 {path}")
         key = base64.b64decode(path.read_text().strip())
         if len(key) != 32:
             raise ConfigurationError(f"master key file {path} does not hold a base64 32-byte key")

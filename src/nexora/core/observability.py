@@ -37,7 +37,9 @@ HTTP_REQUEST_SECONDS = Histogram(
 )
 BUS_EVENTS = Counter("nexora_bus_events_total", "Events handled by consumers.", ["group", "outcome"])
 BUS_HANDLE_SECONDS = Histogram(
-    "nexora_bus_handle_seconds", "Time from publish to handled, per consumer group.", ["group"],
+    "nexora_bus_handle_seconds",
+    "Time from publish to handled, per consumer group.",
+    ["group"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 BUS_LAG = Gauge("nexora_bus_consumer_lag", "Events published but not yet handled, per group.", ["group"])

@@ -93,4 +93,3 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.error("unhandled error", path=request.url.path, error_type=type(error).__name__, exc_info=error)
         return generic_problem(500, "an internal error occurred; the request id identifies it in the logs", request)
-

@@ -42,11 +42,14 @@ def provision(
     with psycopg.connect(_libpq(superuser_url), autocommit=True) as connection:
         for role, password in ((owner_role, owner_password), (app_role, app_password)):
             if not _role_exists(connection, role):
-                connection.execute(
-                    sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB").format(
-                        sql.Identifier(role)
+                try:
+                    connection.execute(
+                        sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB").format(
+                            sql.Identifier(role)
+                        )
                     )
-                )
+                except psycopg.errors.DuplicateObject:
+                    pass  # created concurrently by another provisioning run
             if password:
                 connection.execute(
                     sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
@@ -60,9 +63,7 @@ def provision(
                     sql.Identifier(database), sql.Identifier(owner_role)
                 )
             )
-        connection.execute(
-            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database))
-        )
+        connection.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))
         connection.execute(
             sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
                 sql.Identifier(database), sql.Identifier(app_role)

@@ -141,9 +141,7 @@ class GroupConsumer:
                     done.add(event_id)
                     new_offset, consumed = row.position, consumed + 1
                     BUS_EVENTS.labels(self.group, "handled").inc()
-                    BUS_HANDLE_SECONDS.labels(self.group).observe(
-                        max(0.0, time.time() - event.time.timestamp())
-                    )
+                    BUS_HANDLE_SECONDS.labels(self.group).observe(max(0.0, time.time() - event.time.timestamp()))
                     continue
                 attempts = await self._record_failure(session, event_id, error)
                 if attempts >= self.settings.max_attempts:
@@ -154,8 +152,12 @@ class GroupConsumer:
                 self.retry_at = time.monotonic() + delay
                 log.warning(
                     "event handler failed; will retry",
-                    group=self.group, event_id=str(event_id), type=row.type, attempts=attempts,
-                    retry_in_seconds=delay, error=error,
+                    group=self.group,
+                    event_id=str(event_id),
+                    type=row.type,
+                    attempts=attempts,
+                    retry_in_seconds=delay,
+                    error=error,
                 )
                 break
             else:
@@ -244,8 +246,12 @@ class GroupConsumer:
         )
         BUS_DEAD_LETTERS.labels(self.group).inc()
         log.error(
-            "event moved to dead letters", group=self.group, event_id=str(row.event_id), type=row.type,
-            attempts=attempts, error=error,
+            "event moved to dead letters",
+            group=self.group,
+            event_id=str(row.event_id),
+            type=row.type,
+            attempts=attempts,
+            error=error,
         )
 
 
@@ -476,9 +482,17 @@ class PostgresBus:
             )
             return [
                 DeadLetter(
-                    id=str(row.id), group=row.group_name, event_id=row.event_id, topic=row.topic,
-                    type=row.type, tenant_id=row.tenant_id, error=row.error, attempts=row.attempts,
-                    failed_at=row.failed_at, replayed_at=row.replayed_at, envelope=row.envelope,
+                    id=str(row.id),
+                    group=row.group_name,
+                    event_id=row.event_id,
+                    topic=row.topic,
+                    type=row.type,
+                    tenant_id=row.tenant_id,
+                    error=row.error,
+                    attempts=row.attempts,
+                    failed_at=row.failed_at,
+                    replayed_at=row.replayed_at,
+                    envelope=row.envelope,
                 )
                 for row in rows
             ]
@@ -488,9 +502,7 @@ class PostgresBus:
         replayed = 0
         async with self.db.unit_of_work() as session:
             rows = await session.execute(
-                text(
-                    "SELECT * FROM core.dead_letter WHERE id = ANY(:ids) AND replayed_at IS NULL FOR UPDATE"
-                ),
+                text("SELECT * FROM core.dead_letter WHERE id = ANY(:ids) AND replayed_at IS NULL FOR UPDATE"),
                 {"ids": [int(i) for i in ids]},
             )
             for row in rows.all():

@@ -1,0 +1,161 @@
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from nexora.core.errors import RateLimited
+from nexora.core.ratelimit import LoginThrottle
+from tests.fixtures.app import SignedIn
+
+
+async def test_login_returns_tokens_and_me_describes_the_caller(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": tenant_admin.email.upper(), "password": tenant_admin.password}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 900
+    assert body["refresh_token"].startswith("rt1.")
+
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json() == {
+        "id": str(tenant_admin.user_id),
+        "email": tenant_admin.email,
+        "tenant_id": str(tenant_admin.tenant_id),
+        "roles": ["admin"],
+        "is_platform_admin": False,
+        "auth_method": "user",
+    }
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    wrong = await client.post("/api/v1/auth/login", json={"email": tenant_admin.email, "password": "nope-nope"})
+    unknown = await client.post("/api/v1/auth/login", json={"email": "ghost@nowhere.example", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["detail"] == unknown.json()["detail"] == "the e-mail or password is wrong"
+
+
+async def test_refresh_rotates_and_the_old_token_stops_working(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    first = await client.post("/api/v1/auth/refresh", json={"refresh_token": tenant_admin.refresh_token})
+    assert first.status_code == 200
+    rotated = first.json()
+    assert rotated["refresh_token"] != tenant_admin.refresh_token
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {rotated['access_token']}"})
+    assert me.status_code == 200
+
+
+async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    rotated = (await client.post("/api/v1/auth/refresh", json={"refresh_token": tenant_admin.refresh_token})).json()
+
+    reuse = await client.post("/api/v1/auth/refresh", json={"refresh_token": tenant_admin.refresh_token})
+    assert reuse.status_code == 401
+    assert "already used" in reuse.json()["detail"]
+
+    # The legitimate newer token of the same family is dead too.
+    after = await client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert after.status_code == 401
+    assert "revoked" in after.json()["detail"]
+
+
+async def test_logout_ends_the_session(client: httpx.AsyncClient, tenant_admin: SignedIn) -> None:
+    response = await client.post("/api/v1/auth/logout", json={"refresh_token": tenant_admin.refresh_token})
+    assert response.status_code == 204
+    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": tenant_admin.refresh_token})
+    assert again.status_code == 401
+
+
+async def test_malformed_refresh_token_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/refresh", json={"refresh_token": "rt1.not-a-token"})
+    assert response.status_code == 401
+
+
+async def test_repeated_failures_lock_the_account_even_for_the_right_password_then_it_unlocks(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, runtime
+) -> None:
+    components = runtime.services["auth"]
+    original = components.throttle
+    components.throttle = LoginThrottle(None, max_failures=3, window_seconds=2, ip_limit="1000/minute")
+    try:
+        for _ in range(3):
+            failed = await client.post(
+                "/api/v1/auth/login", json={"email": tenant_admin.email, "password": "bad-guess"}
+            )
+            assert failed.status_code == 401
+        locked = await client.post(
+            "/api/v1/auth/login", json={"email": tenant_admin.email, "password": tenant_admin.password}
+        )
+        assert locked.status_code == 429
+        assert int(locked.headers["retry-after"]) >= 1
+        assert "locked" in locked.json()["detail"]
+
+        deadline = time.monotonic() + 10
+        while True:
+            response = await client.post(
+                "/api/v1/auth/login", json={"email": tenant_admin.email, "password": tenant_admin.password}
+            )
+            if response.status_code == 200 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert response.status_code == 200
+    finally:
+        components.throttle = original
+
+
+async def test_a_successful_login_resets_the_failure_count(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, runtime
+) -> None:
+    components = runtime.services["auth"]
+    original = components.throttle
+    components.throttle = LoginThrottle(None, max_failures=3, window_seconds=60, ip_limit="1000/minute")
+    body_ok = {"email": tenant_admin.email, "password": tenant_admin.password}
+    body_bad = {"email": tenant_admin.email, "password": "bad-guess"}
+    try:
+        for _ in range(2):
+            assert (await client.post("/api/v1/auth/login", json=body_bad)).status_code == 401
+        assert (await client.post("/api/v1/auth/login", json=body_ok)).status_code == 200
+        for _ in range(2):
+            assert (await client.post("/api/v1/auth/login", json=body_bad)).status_code == 401
+        assert (await client.post("/api/v1/auth/login", json=body_ok)).status_code == 200
+    finally:
+        components.throttle = original
+
+
+async def test_source_address_limit_applies_across_accounts(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, runtime
+) -> None:
+    components = runtime.services["auth"]
+    original = components.throttle
+    components.throttle = LoginThrottle(None, max_failures=100, window_seconds=60, ip_limit="4/minute")
+    try:
+        statuses = [
+            (await client.post("/api/v1/auth/login", json={"email": f"user{i}@x.example", "password": "p"})).status_code
+            for i in range(5)
+        ]
+        assert statuses == [401, 401, 401, 401, 429]
+    finally:
+        components.throttle = original
+
+
+async def test_throttle_state_lives_in_redis_when_configured() -> None:
+    first = LoginThrottle("redis://127.0.0.1:6379/15", max_failures=2, window_seconds=30, ip_limit="100/minute")
+    second = LoginThrottle("redis://127.0.0.1:6379/15", max_failures=2, window_seconds=30, ip_limit="100/minute")
+    email = f"redis-{time.time_ns()}@x.example"
+    await first.record_failure(email)
+    await first.record_failure(email)
+    # Another process (a second API replica) sees the lockout.
+    with pytest.raises(RateLimited):
+        await second.check(email, None)
+    await second.reset(email)
+    await first.check(email, None)

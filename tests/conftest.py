@@ -1,0 +1,6 @@
+pytest_plugins = [
+    "tests.fixtures.postgres",
+    "tests.fixtures.app",
+    "tests.fixtures.logs",
+    "tests.fixtures.bus",
+]
