@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.logs",
     "tests.fixtures.bus",
+    "tests.fixtures.live",
 ]

@@ -48,7 +48,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: l
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            active = runtime or await stack.enter_async_context(open_runtime(settings))
+            active = runtime if runtime is not None else await stack.enter_async_context(open_runtime(settings))
             app.state.runtime = active
             app.state.schema_head = migrate.status(active.db.url).head
             running: Workers | None = None

@@ -74,10 +74,10 @@ class EdgeMiddleware:
 
     def _client_address(self, scope: Scope, headers: dict[bytes, bytes]) -> str | None:
         client = scope.get("client")
-        address = client[0] if client else None
+        address: str | None = str(client[0]) if client else None
         if not address or not self.trusted:
             return address
-        chain = [address]
+        chain: list[str] = [address]
         forwarded = headers.get(b"x-forwarded-for")
         if forwarded:
             chain = [a.strip() for a in forwarded.decode("latin-1").split(",") if a.strip()] + [address]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from nexora.cli.output import Format, FormatOption, emit, fail
 from nexora.cli.server import database_for, settings_for
-from nexora.core.bus import EventBus
-from nexora.core.bus.factory import create_bus
-from nexora.core.db import Database
+
+if TYPE_CHECKING:
+    from nexora.core.bus import EventBus
 
 app = typer.Typer(help="Event bus operations.", no_args_is_help=True)
 dlq = typer.Typer(help="Dead letters: events a consumer group gave up on.", no_args_is_help=True)
@@ -24,6 +24,9 @@ T = TypeVar("T")
 
 
 def _with_bus(data_dir: Path | None, action: Callable[[EventBus], Awaitable[T]]) -> T:
+    from nexora.core.bus.factory import create_bus
+    from nexora.core.db import Database
+
     settings = settings_for(data_dir)
 
     async def run() -> T:

@@ -8,8 +8,6 @@ import typer
 
 from nexora.cli.output import Format, FormatOption, emit, fail
 from nexora.cli.server import database_for, settings_for
-from nexora.core import migrate, provision
-from nexora.core.db import redacted_url
 
 app = typer.Typer(help="Database schema and roles.", no_args_is_help=True)
 
@@ -22,6 +20,8 @@ def upgrade(
     data_dir: Path = DataDir,
 ) -> None:
     """Apply pending migrations as the owner role (NEXORA_DATABASE_OWNER_URL, else NEXORA_DATABASE_URL)."""
+    from nexora.core import migrate
+
     settings = settings_for(data_dir)
     try:
         with database_for(settings, migrate_schema=False):
@@ -39,6 +39,9 @@ def upgrade(
 @app.command("status")
 def status(data_dir: Path = DataDir, fmt: Format = FormatOption) -> None:
     """Show the current and newest schema revision. Exit code 1 when migrations are pending."""
+    from nexora.core import migrate
+    from nexora.core.db import redacted_url
+
     settings = settings_for(data_dir)
     try:
         with database_for(settings, migrate_schema=False):
@@ -69,6 +72,9 @@ def provision_command(
     app_role: str = typer.Option("nexora_app", help="Role the application connects as (no BYPASSRLS)."),
 ) -> None:
     """Create the database, the owner role and the app role (idempotent), then print their URLs."""
+    from nexora.core import provision
+    from nexora.core.db import redacted_url
+
     try:
         result = provision.provision(superuser_url, database, owner_role=owner_role, app_role=app_role)
     except Exception as error:

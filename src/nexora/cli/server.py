@@ -6,24 +6,25 @@ import asyncio
 import contextlib
 import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
-from pydantic import SecretStr
 
-from nexora.auth import service as auth_service
 from nexora.cli.output import console, fail
-from nexora.core import migrate
-from nexora.core.config import Settings, load_settings
-from nexora.core.embedded import EmbeddedPostgres
-from nexora.core.errors import NexoraError
-from nexora.core.observability import configure_logging, get_logger
 
-log = get_logger("nexora.cli")
+# Heavy imports (FastAPI, SQLAlchemy, the domains) happen inside the commands, so that
+# `nexora scan` and `nexora --help` start quickly.
+if TYPE_CHECKING:
+    from nexora.auth.service import BootstrapResult
+    from nexora.core.config import Settings
 
 
 def settings_for(data_dir: Path | None) -> Settings:
+    from nexora.core.config import load_settings
+    from nexora.core.observability import configure_logging
+
     settings = load_settings()
     if data_dir is not None:
         settings.data_dir = data_dir.expanduser().resolve()
@@ -32,9 +33,14 @@ def settings_for(data_dir: Path | None) -> Settings:
 
 
 @contextlib.contextmanager
-def database_for(settings: Settings, *, migrate_schema: bool):
+def database_for(settings: Settings, *, migrate_schema: bool) -> Iterator[Settings]:
     """Point ``settings`` at a database: the configured one, or the embedded one (started here and
     stopped on exit). With ``migrate_schema``, bring the schema to head as the owner role."""
+    from pydantic import SecretStr
+
+    from nexora.core import migrate
+    from nexora.core.embedded import EmbeddedPostgres
+
     embedded: EmbeddedPostgres | None = None
     try:
         if settings.database.url is None:
@@ -51,7 +57,8 @@ def database_for(settings: Settings, *, migrate_schema: bool):
             embedded.stop()
 
 
-async def _bootstrap(settings: Settings) -> auth_service.BootstrapResult | None:
+async def _bootstrap(settings: Settings) -> BootstrapResult | None:
+    from nexora.auth import service as auth_service
     from nexora.workers.runtime import open_runtime
 
     async with open_runtime(settings) as runtime, runtime.db.unit_of_work() as session:
@@ -72,9 +79,22 @@ def _free_port(host: str) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) -> None:
+    import uvicorn
+
     from nexora.api.app import create_app
 
     app = create_app(settings, workers=workers)
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # Stop gracefully on SIGINT/SIGTERM and exit 0; uvicorn would re-raise the signal afterwards.
+            previous = {signum: signal.signal(signum, self.handle_exit) for signum in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
+
     config = uvicorn.Config(
         app,
         host=host,
@@ -85,7 +105,7 @@ def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) 
         server_header=False,
         timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run()
+    Server(config).run()
 
 
 def up(
@@ -94,6 +114,8 @@ def up(
     data_dir: Path = typer.Option(None, "--data-dir", help="Where the embedded database and keys live."),
 ) -> None:
     """Run everything in one process: API, web console and all workers (embedded PostgreSQL if no URL)."""
+    from nexora.core.errors import NexoraError
+
     settings = settings_for(data_dir)
     host = host or settings.api.host
     port = settings.api.port if port is None else port
@@ -135,6 +157,7 @@ def worker(
     ),
 ) -> None:
     """Run the consumers and schedules of some worker roles. Needs NEXORA_DATABASE_URL."""
+    from nexora.core.errors import NexoraError
     from nexora.workers.runtime import Workers, expand_roles, open_runtime
 
     settings = settings_for(None)

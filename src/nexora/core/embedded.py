@@ -25,7 +25,7 @@ class EmbeddedPostgres:
 
     def start(self) -> ProvisionedDatabase:
         """Start (or join) the embedded server and make sure the database and roles exist."""
-        import pgserver
+        from pgserver import get_server  # type: ignore[attr-defined]
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -34,7 +34,7 @@ class EmbeddedPostgres:
                 "the parent folders of the data dir to it",
                 data_dir=str(self.pgdata),
             )
-        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata, cleanup_mode="stop")
         superuser_url = self._server.get_uri()
         log.info("embedded postgresql ready", data_dir=str(self.pgdata))
         return provision(superuser_url, DATABASE_NAME)

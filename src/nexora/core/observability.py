@@ -118,7 +118,7 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "aiokafka", "kafka"):
+    for noisy in ("uvicorn.access", "aiokafka", "kafka", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []

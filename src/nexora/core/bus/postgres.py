@@ -61,8 +61,8 @@ _SEQUENCE_SQL = text(
 
 def backoff_seconds(settings: BusSettings, attempts: int) -> float:
     """Exponential backoff for the n-th failed attempt, capped."""
-    delay_ms = settings.retry_backoff_ms * (2 ** max(attempts - 1, 0))
-    return min(delay_ms, settings.retry_backoff_max_ms) / 1000
+    delay_ms: int = settings.retry_backoff_ms * 2 ** max(attempts - 1, 0)
+    return float(min(delay_ms, settings.retry_backoff_max_ms)) / 1000
 
 
 async def sequence_once(session: AsyncSession, limit: int = SEQUENCE_BATCH) -> int:

@@ -1,0 +1,1 @@
+"""Discovery: the inventory of non-human identities, their relationships, and their posture."""
