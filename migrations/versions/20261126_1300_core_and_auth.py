@@ -204,11 +204,20 @@ def upgrade() -> None:
         AS $$ SELECT u.tenant_id, u.id FROM auth."user" u WHERE lower(u.email) = lower(p_email) $$
         """
     )
+    # One round trip resolves a presented API key and its creator (the hot path of machine clients).
     op.execute(
         """
-        CREATE FUNCTION auth.find_api_key(p_key_hash text) RETURNS TABLE (tenant_id uuid, api_key_id uuid)
+        CREATE FUNCTION auth.resolve_api_key(p_key_hash text) RETURNS TABLE (
+            tenant_id uuid, api_key_id uuid, scopes text[], expires_at timestamptz, revoked_at timestamptz,
+            last_used_at timestamptz, user_id uuid, email text, roles text[], is_active boolean
+        )
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-        AS $$ SELECT k.tenant_id, k.id FROM auth.api_key k WHERE k.key_hash = p_key_hash $$
+        AS $$
+            SELECT k.tenant_id, k.id, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
+                   u.id, u.email, u.roles, u.is_active
+            FROM auth.api_key k JOIN auth."user" u ON u.id = k.created_by AND u.tenant_id = k.tenant_id
+            WHERE k.key_hash = p_key_hash
+        $$
         """
     )
     op.execute(
@@ -218,7 +227,7 @@ def upgrade() -> None:
         AS $$ SELECT count(*) FROM auth."user" $$
         """
     )
-    for fn in ("auth.find_login(text)", "auth.find_api_key(text)", "auth.count_users()"):
+    for fn in ("auth.find_login(text)", "auth.resolve_api_key(text)", "auth.count_users()"):
         op.execute(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
         op.execute(f'GRANT EXECUTE ON FUNCTION {fn} TO "{migrate.app_role()}"')
 

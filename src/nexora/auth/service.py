@@ -7,7 +7,6 @@ raised, so the unit of work commits the trace before the error is sent.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import uuid
@@ -396,38 +395,34 @@ async def authenticate(db: Database, components: AuthComponents, token: str) -> 
 
 
 async def _authenticate_api_key(db: Database, key: str) -> Principal:
-    key_hash = _hash_token(key)
     async with db.unit_of_work() as session:
-        found = (await session.execute(text("SELECT * FROM auth.find_api_key(:h)"), {"h": key_hash})).first()
+        found = (await session.execute(text("SELECT * FROM auth.resolve_api_key(:h)"), {"h": _hash_token(key)})).first()
         if found is None:
             raise Unauthenticated("the API key is not valid")
-        await set_tenant(session, found.tenant_id)
-        api_key = await session.get(ApiKey, found.api_key_id)
-        if api_key is None or api_key.revoked_at is not None:
+        if found.revoked_at is not None:
             raise Unauthenticated("the API key was revoked")
         now = utcnow()
-        if api_key.expires_at is not None and api_key.expires_at <= now:
+        if found.expires_at is not None and found.expires_at <= now:
             raise Unauthenticated("the API key has expired")
-        creator = await session.get(User, api_key.created_by)
-        if creator is None or not creator.is_active:
+        if not found.is_active:
             raise Unauthenticated("the API key's owner is disabled")
-        if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_TOUCH_INTERVAL:
-            api_key.last_used_at = now
-        scopes = frozenset(api_key.scopes)
-        creator_roles = frozenset(creator.roles)
-        # A key never holds more than its creator holds today.
-        roles = {s for s in scopes if s != "read" and ("admin" in creator_roles or s in creator_roles)}
-        read_only = not roles
-        return Principal(
-            kind="api_key",
-            id=api_key.id,
-            user_id=creator.id,
-            tenant_id=api_key.tenant_id,
-            email=creator.email,
-            roles=frozenset(roles or {"viewer"}),
-            read_only=read_only,
-            scopes=scopes,
-        )
+        if found.last_used_at is None or now - found.last_used_at > API_KEY_TOUCH_INTERVAL:
+            await set_tenant(session, found.tenant_id)
+            await session.execute(update(ApiKey).where(ApiKey.id == found.api_key_id).values(last_used_at=now))
+    scopes = frozenset(found.scopes)
+    creator_roles = frozenset(found.roles)
+    # A key never holds more than its creator holds today.
+    roles = {s for s in scopes if s != "read" and ("admin" in creator_roles or s in creator_roles)}
+    return Principal(
+        kind="api_key",
+        id=found.api_key_id,
+        user_id=found.user_id,
+        tenant_id=found.tenant_id,
+        email=found.email,
+        roles=frozenset(roles or {"viewer"}),
+        read_only=not roles,
+        scopes=scopes,
+    )
 
 
 # ---- users ---------------------------------------------------------------------------------------
@@ -667,8 +662,3 @@ async def revoke_api_key(session: AsyncSession, actor: Principal, api_key_id: uu
         subject=str(api_key.id),
         tenant_id=actor.tenant_id,
     )
-
-
-def api_key_fingerprint(key: str) -> str:
-    """What the database stores for a key (used by tests and tools to prove no raw key is kept)."""
-    return hashlib.sha256(key.encode()).hexdigest()

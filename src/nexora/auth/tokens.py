@@ -6,7 +6,9 @@ same key; retired keys stay in the JWKS until their tokens have expired.
 
 from __future__ import annotations
 
+import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from nexora.core.errors import Unauthenticated
 from nexora.core.ids import utcnow, uuid7
 
 ALGORITHM = "EdDSA"
+VERIFIED_CACHE_SIZE = 10_000
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 media type, not a secret
 
 # joserfc flags "EdDSA" as superseded by RFC 9864's "Ed25519"; it is still the name every JWT
@@ -50,6 +53,8 @@ class TokenSigner:
             raise ValueError("no active signing key")
         self.keys = {k.kid: k for k in keys}
         self.public_keys = {k.kid: k.public for k in keys}
+        # Verified tokens, until they expire: a session presents the same token on every request.
+        self._verified: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.active = next(k for k in reversed(keys) if not k.retired)
         self.issuer = issuer
 
@@ -79,6 +84,12 @@ class TokenSigner:
         Only EdDSA with one of our key ids is accepted: ``alg: none``, HMAC algorithms and tokens
         signed by any other key fail, as do expired, not-yet-valid and foreign-issuer tokens.
         """
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached["exp"] > time.time():
+                self._verified.move_to_end(token)
+                return dict(cached)
+            del self._verified[token]
         try:
             header = extract_compact(token.encode()).protected
         except (JoseError, ValueError, TypeError):
@@ -102,7 +113,11 @@ class TokenSigner:
             raise Unauthenticated(f"the access token is {reason}; sign in or refresh again") from None
         except (ValueError, TypeError):
             raise Unauthenticated("the access token is invalid; sign in or refresh again") from None
-        return dict(decoded.claims)
+        claims = dict(decoded.claims)
+        self._verified[token] = claims
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return dict(claims)
 
     def jwks(self) -> dict[str, Any]:
         return {

@@ -46,8 +46,14 @@ BUS_LAG = Gauge("nexora_bus_consumer_lag", "Events published but not yet handled
 BUS_DEAD_LETTERS = Counter("nexora_bus_dead_letters_total", "Events moved to the dead letters.", ["group"])
 
 
+# Cheap first look: every pattern above contains one of these, so most strings skip the substitutions.
+_TRIGGER = re.compile(r"nxr_|eyJ|rt1\.|bearer|basic|://", re.I)
+
+
 def scrub_text(value: str) -> str:
     """Replace credential-shaped substrings of ``value``."""
+    if not _TRIGGER.search(value):
+        return value
     for pattern, replacement in _SENSITIVE_TEXT:
         value = pattern.sub(replacement, value)
     return value
