@@ -109,3 +109,15 @@ async def test_hostile_strings_are_stored_and_returned_verbatim_not_executed(
     assert created.status_code == 201
     listed = (await client.get("/api/v1/api-keys", headers=tenant_admin.headers)).json()["items"]
     assert [item["name"] for item in listed] == [name]
+
+
+async def test_values_the_database_cannot_store_are_422_not_500(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    response = await client.post(
+        "/api/v1/api-keys", headers=tenant_admin.headers, json={"name": "nul\u0000byte", "scopes": ["read"]}
+    )
+    body = _assert_problem(response, 422)
+    assert "cannot be stored" in body["detail"]
+    listed = (await client.get("/api/v1/api-keys", headers=tenant_admin.headers)).json()["items"]
+    assert listed == []

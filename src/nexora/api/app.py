@@ -75,6 +75,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: l
         lifespan=lifespan,
     )
     problems.install(app)
+    _document_problems(app)
     for router in _routers():
         app.include_router(router)
     app.include_router(jwks_router)
@@ -95,6 +96,17 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: l
         tracing=tracing,
     )
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document_problems(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_operations_routes(app: FastAPI) -> None:

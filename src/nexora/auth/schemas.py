@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 # A plain shape check: deliverability is not ours to judge, and internal domains (.local) are common.
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+    ),
 ]
 
 Role = Literal["admin", "analyst", "approver", "auditor", "viewer"]

@@ -81,6 +81,8 @@ class Database:
             "pool_size": settings.pool_size,
             "max_overflow": settings.max_overflow,
             "pool_pre_ping": True,
+            # Bound values may be credentials or hashes: keep them out of exception messages and logs.
+            "hide_parameters": True,
             "connect_args": {"server_settings": server_settings},
         }
         options.update(engine_options)
