@@ -98,3 +98,17 @@ async def test_api_keys_cannot_mint_api_keys(client: httpx.AsyncClient, tenant_a
         "/api/v1/api-keys", headers={"Authorization": f"Bearer {key}"}, json={"name": "x", "scopes": ["read"]}
     )
     assert response.status_code == 403
+
+
+async def test_keys_are_listed_newest_first_with_their_creator_and_pages_follow(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    created = [(await _create(client, tenant_admin, name=f"k{i}")).json()["id"] for i in range(3)]
+    first = (await client.get("/api/v1/api-keys?limit=2", headers=tenant_admin.headers)).json()
+    assert [item["id"] for item in first["items"]] == created[::-1][:2]
+    assert {item["created_by_email"] for item in first["items"]} == {tenant_admin.email}
+    second = (
+        await client.get(f"/api/v1/api-keys?limit=2&cursor={first['next_cursor']}", headers=tenant_admin.headers)
+    ).json()
+    assert [item["id"] for item in second["items"]] == [created[0]]
+    assert second["next_cursor"] is None

@@ -103,3 +103,31 @@ async def test_tenant_settings_are_read_by_members_and_changed_by_admins(
     assert response.status_code == 200
     assert response.json()["settings"] == {"stale_days": 60}
     assert (await client.get("/api/v1/tenant", headers=tenant_admin.headers)).json()["settings"] == {"stale_days": 60}
+
+
+async def test_a_null_tenant_setting_removes_it(client: httpx.AsyncClient, tenant_admin: SignedIn) -> None:
+    await client.patch("/api/v1/tenant", headers=tenant_admin.headers, json={"settings": {"a": 1, "b": "x"}})
+    response = await client.patch("/api/v1/tenant", headers=tenant_admin.headers, json={"settings": {"a": None}})
+    assert response.json()["settings"] == {"b": "x"}
+
+
+async def test_password_policy_is_published(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/auth/password-policy")).json() == {"min_length": 12}
+
+
+async def test_user_pages_follow_the_cursor(client: httpx.AsyncClient, tenant_admin: SignedIn) -> None:
+    for i in range(3):
+        await client.post(
+            "/api/v1/users", headers=tenant_admin.headers, json=_user(tenant_admin, f"page{i}", ["viewer"])
+        )
+    seen: list[str] = []
+    cursor = None
+    while True:
+        query = "/api/v1/users?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = (await client.get(query, headers=tenant_admin.headers)).json()
+        seen += [user["email"] for user in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 4
+    assert len(set(seen)) == 4

@@ -16,6 +16,7 @@ from nexora.auth.schemas import (
     ApiKeyOut,
     LoginRequest,
     Me,
+    PasswordPolicy,
     RefreshRequest,
     TenantCreate,
     TenantCreated,
@@ -81,6 +82,12 @@ async def logout(body: RefreshRequest, session: DbSession) -> Response:
     """End the session the refresh token belongs to."""
     await service.logout(session, token=body.refresh_token.get_secret_value())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/auth/password-policy", response_model=PasswordPolicy, tags=["auth"])
+async def password_policy(components: Components) -> PasswordPolicy:
+    """What a new password must satisfy (shown by clients before they submit one)."""
+    return PasswordPolicy(min_length=components.settings.password_min_length)
 
 
 @router.get("/auth/me", response_model=Me, tags=["auth"], responses={**_AUTH_ERRORS})
@@ -223,13 +230,14 @@ async def delete_user(user_id: uuid.UUID, principal: AdminPrincipal, session: Te
 # ---- API keys --------------------------------------------------------------------------------------
 
 
-def _api_key_out(key: ApiKey) -> ApiKeyOut:
+def _api_key_out(key: ApiKey, creator_email: str | None = None) -> ApiKeyOut:
     return ApiKeyOut(
         id=key.id,
         name=key.name,
         prefix=key.prefix,
         scopes=key.scopes,
         created_by=key.created_by,
+        created_by_email=creator_email,
         created_at=key.created_at,
         expires_at=key.expires_at,
         last_used_at=key.last_used_at,
@@ -243,16 +251,16 @@ async def create_api_key(body: ApiKeyCreate, principal: CurrentPrincipal, sessio
     api_key, key = await service.create_api_key(
         session, principal, name=body.name, scopes=list(body.scopes), expires_in_days=body.expires_in_days
     )
-    return ApiKeyCreated(**_api_key_out(api_key).model_dump(), key=key)
+    return ApiKeyCreated(**_api_key_out(api_key, principal.email).model_dump(), key=key)
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyOut], tags=["api-keys"], responses={**_AUTH_ERRORS})
 async def list_api_keys(
     principal: CurrentPrincipal, session: TenantSession, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ApiKeyOut]:
-    """Your API keys (admins: every key of the tenant)."""
-    keys, next_cursor = await service.list_api_keys(session, principal, limit=limit, cursor=cursor)
-    return Page(items=[_api_key_out(k) for k in keys], next_cursor=next_cursor)
+    """Your API keys, newest first (admins: every key of the tenant)."""
+    rows, next_cursor = await service.list_api_keys(session, principal, limit=limit, cursor=cursor)
+    return Page(items=[_api_key_out(key, email) for key, email in rows], next_cursor=next_cursor)
 
 
 @router.delete("/api-keys/{api_key_id}", status_code=204, tags=["api-keys"], responses={**_AUTH_ERRORS, 404: {}})

@@ -43,6 +43,10 @@ class RefreshRequest(Request):
     refresh_token: SecretStr = Field(min_length=1, max_length=512)
 
 
+class PasswordPolicy(BaseModel):
+    min_length: int
+
+
 class Me(BaseModel):
     id: uuid.UUID
     email: str
@@ -70,7 +74,9 @@ class TenantCreated(TenantOut):
 
 class TenantSettingsUpdate(Request):
     name: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[\w .-]+$")
-    settings: dict[str, str | int | bool | None] | None = Field(default=None, max_length=50)
+    settings: dict[str, str | int | bool | None] | None = Field(
+        default=None, max_length=50, description="Settings to set; a null value removes that setting."
+    )
 
 
 class TenantDetail(TenantOut):
@@ -113,6 +119,7 @@ class ApiKeyOut(BaseModel):
     prefix: str = Field(description="First characters of the key, to recognise it.")
     scopes: list[str]
     created_by: uuid.UUID
+    created_by_email: str | None = Field(default=None, description="E-mail of the user who created the key.")
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,7 +142,9 @@ async def update_tenant(
     if name is not None:
         tenant.name = name
     if settings is not None:
-        tenant.settings = {**tenant.settings, **settings}
+        # A null value removes the setting.
+        merged = {**tenant.settings, **settings}
+        tenant.settings = {key: value for key, value in merged.items() if value is not None}
     try:
         await session.flush()
     except IntegrityError:
@@ -484,7 +486,7 @@ async def list_users(
     after = decode_cursor(cursor)
     if after:
         query = query.where(
-            (User.created_at, User.id) > (datetime.fromisoformat(after["t"]), uuid.UUID(after["id"]))  # type: ignore[operator]
+            tuple_(User.created_at, User.id) > tuple_(datetime.fromisoformat(after["t"]), uuid.UUID(after["id"]))
         )
     users = list((await session.scalars(query)).all())
     next_cursor = None
@@ -620,12 +622,14 @@ async def create_api_key(
 
 async def list_api_keys(
     session: AsyncSession, actor: Principal, *, limit: int, cursor: str | None
-) -> tuple[list[ApiKey], str | None]:
-    """Admins see every key of the tenant; other users see their own."""
+) -> tuple[list[tuple[ApiKey, str | None]], str | None]:
+    """Keys, newest first, with their creator's e-mail. Admins see every key of the tenant; other users
+    see their own."""
     query = (
-        select(ApiKey)
+        select(ApiKey, User.email)
+        .outerjoin(User, User.id == ApiKey.created_by)
         .where(ApiKey.tenant_id == actor.tenant_id)
-        .order_by(ApiKey.created_at, ApiKey.id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
         .limit(limit + 1)
     )
     if not actor.has_any_role("admin"):
@@ -633,14 +637,15 @@ async def list_api_keys(
     after = decode_cursor(cursor)
     if after:
         query = query.where(
-            (ApiKey.created_at, ApiKey.id) > (datetime.fromisoformat(after["t"]), uuid.UUID(after["id"]))  # type: ignore[operator]
+            tuple_(ApiKey.created_at, ApiKey.id) < tuple_(datetime.fromisoformat(after["t"]), uuid.UUID(after["id"]))
         )
-    keys = list((await session.scalars(query)).all())
+    rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
     next_cursor = None
-    if len(keys) > limit:
-        keys = keys[:limit]
-        next_cursor = encode_cursor({"t": keys[-1].created_at.isoformat(), "id": str(keys[-1].id)})
-    return keys, next_cursor
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1][0]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": str(last.id)})
+    return rows, next_cursor
 
 
 async def revoke_api_key(session: AsyncSession, actor: Principal, api_key_id: uuid.UUID) -> None:
