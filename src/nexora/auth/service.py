@@ -639,7 +639,7 @@ async def list_api_keys(
         query = query.where(
             tuple_(ApiKey.created_at, ApiKey.id) < tuple_(datetime.fromisoformat(after["t"]), uuid.UUID(after["id"]))
         )
-    rows = [(row[0], row[1]) for row in (await session.execute(query)).all()]
+    rows: list[tuple[ApiKey, str | None]] = [(row[0], row[1]) for row in (await session.execute(query)).all()]
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
