@@ -48,6 +48,18 @@ def upgrade() -> None:
         """
     )
     op.execute("CREATE SEQUENCE core.outbox_position_seq AS bigint")
+    # Wake the sequencer at commit: one notification per statement, collapsed per transaction,
+    # at no round-trip cost to the publisher.
+    op.execute(
+        """
+        CREATE FUNCTION core.notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('nexora_outbox', ''); RETURN NULL; END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON core.outbox "
+        "FOR EACH STATEMENT EXECUTE FUNCTION core.notify_outbox()"
+    )
     op.execute("CREATE INDEX ix_outbox_unsequenced ON core.outbox (id) WHERE position IS NULL")
     op.execute("CREATE INDEX ix_outbox_topic_position ON core.outbox (topic, position)")
     op.execute("CREATE INDEX ix_outbox_unrelayed ON core.outbox (position) WHERE relayed_at IS NULL")

@@ -77,8 +77,23 @@ async def sequence_once(session: AsyncSession, limit: int = SEQUENCE_BATCH) -> i
     return int(count)
 
 
+class _HandlerFailed(Exception):
+    """A handler raised: the batch transaction is rolled back and the batch is split at ``index``."""
+
+    def __init__(self, index: int, error: str) -> None:
+        super().__init__(error)
+        self.index = index
+        self.error = error
+
+
 class GroupConsumer:
-    """Delivers the events of one subscription, batch by batch."""
+    """Delivers the events of one subscription, batch by batch.
+
+    The common path runs every handler of a batch in one transaction with no savepoints and switches
+    the tenant only when it changes, so a batch costs a handful of round trips plus the handlers' own
+    work. When a handler fails, that transaction is rolled back, the events before the failing one
+    are handled again and committed, and the failure is recorded for the failing event alone.
+    """
 
     def __init__(self, db: Database, subscription: Subscription, settings: BusSettings) -> None:
         self.db = db
@@ -89,23 +104,43 @@ class GroupConsumer:
         self.retry_at = 0.0  # monotonic time before which the group waits after a failure
 
     async def process_batch(self) -> int:
-        """Handle up to ``batch_size`` events in one transaction. Returns events consumed (handled,
-        skipped as duplicates or dead-lettered); 0 when idle, waiting to retry, or another
-        process holds the group."""
+        """Handle up to ``batch_size`` events. Returns events consumed (handled, skipped as duplicates
+        or dead-lettered); 0 when idle, waiting to retry, or another process holds the group."""
         if time.monotonic() < self.retry_at:
             return 0
+        stop_at: int | None = None
+        while True:
+            try:
+                consumed, failure_row = await self._pass(stop_at)
+            except _HandlerFailed as failure:
+                # Split the batch before the failing event (indexes only shrink, so this ends).
+                stop_at, error = failure.index, failure.error
+                continue
+            if stop_at is None:
+                return consumed
+            assert failure_row is not None
+            return consumed + await self._record_failure(failure_row, error)
+
+    async def _claim(self, session: AsyncSession) -> int | None:
+        """Lock the group's offset row; ``None`` when another process holds the group."""
+        await session.execute(
+            text("INSERT INTO core.consumer_offset (group_name) VALUES (:g) ON CONFLICT DO NOTHING"),
+            {"g": self.group},
+        )
+        offset = await session.scalar(
+            text("SELECT position FROM core.consumer_offset WHERE group_name = :g FOR UPDATE SKIP LOCKED"),
+            {"g": self.group},
+        )
+        return None if offset is None else int(offset)
+
+    async def _pass(self, stop_at: int | None) -> tuple[int, Any]:
+        """One transaction over the next batch (or its first ``stop_at`` rows). Returns the number of
+        events consumed and, when the batch was cut, the row it was cut at."""
         async with self.db.unit_of_work() as session:
-            await session.execute(
-                text("INSERT INTO core.consumer_offset (group_name) VALUES (:g) ON CONFLICT DO NOTHING"),
-                {"g": self.group},
-            )
-            offset = await session.scalar(
-                text("SELECT position FROM core.consumer_offset WHERE group_name = :g FOR UPDATE SKIP LOCKED"),
-                {"g": self.group},
-            )
+            offset = await self._claim(session)
             if offset is None:
-                return 0
-            horizon = await session.scalar(text("SELECT coalesce(max(position), 0) FROM core.outbox"))
+                return 0, None
+            horizon = int(await session.scalar(text("SELECT coalesce(max(position), 0) FROM core.outbox")) or 0)
             rows = (
                 await session.execute(
                     text(
@@ -125,45 +160,31 @@ class GroupConsumer:
                     },
                 )
             ).all()
-            done = await self._already_processed(session, [row.event_id for row in rows])
+            cut_row = rows[stop_at] if stop_at is not None and stop_at < len(rows) else None
+            batch = rows if stop_at is None else rows[:stop_at]
+            done = await self._already_processed(session, [row.event_id for row in batch])
             handled: list[uuid.UUID] = []
-            new_offset = offset
-            consumed = 0
-            for row in rows:
-                event_id: uuid.UUID = row.event_id
-                if event_id in done or not self.subscription.wants(row.type):
-                    new_offset, consumed = row.position, consumed + 1
+            latencies: list[float] = []
+            tenant: uuid.UUID | None = None
+            for index, row in enumerate(batch):
+                if row.event_id in done or not self.subscription.wants(row.type):
                     continue
                 event = Event.from_cloudevent(row.envelope)
-                error = await self._handle(session, event)
-                if error is None:
-                    handled.append(event_id)
-                    done.add(event_id)
-                    new_offset, consumed = row.position, consumed + 1
-                    BUS_EVENTS.labels(self.group, "handled").inc()
-                    BUS_HANDLE_SECONDS.labels(self.group).observe(max(0.0, time.time() - event.time.timestamp()))
-                    continue
-                attempts = await self._record_failure(session, event_id, error)
-                if attempts >= self.settings.max_attempts:
-                    await self._dead_letter(session, row, error, attempts)
-                    new_offset, consumed = row.position, consumed + 1
-                    continue
-                delay = backoff_seconds(self.settings, attempts)
-                self.retry_at = time.monotonic() + delay
-                log.warning(
-                    "event handler failed; will retry",
-                    group=self.group,
-                    event_id=str(event_id),
-                    type=row.type,
-                    attempts=attempts,
-                    retry_in_seconds=delay,
-                    error=error,
-                )
-                break
-            else:
-                if len(rows) < self.settings.batch_size:
-                    # Everything up to the horizon is consumed, including other topics' events.
-                    new_offset = max(new_offset, horizon)
+                if event.tenant_id != tenant:
+                    tenant = event.tenant_id
+                    await set_tenant(session, tenant)
+                try:
+                    await self.subscription.handler(event, session)
+                except Exception as error:
+                    raise _HandlerFailed(index, f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]) from None
+                handled.append(row.event_id)
+                done.add(row.event_id)
+                latencies.append(max(0.0, time.time() - event.time.timestamp()))
+            await set_tenant(session, None)
+            new_offset = batch[-1].position if batch else offset
+            if stop_at is None and len(rows) < self.settings.batch_size:
+                # Everything up to the horizon is consumed, including other topics' events.
+                new_offset = max(new_offset, horizon)
             if handled:
                 await session.execute(
                     text(
@@ -181,7 +202,11 @@ class GroupConsumer:
                     text("UPDATE core.consumer_offset SET position = :p, updated_at = now() WHERE group_name = :g"),
                     {"p": new_offset, "g": self.group},
                 )
-            return consumed
+        BUS_EVENTS.labels(self.group, "handled").inc(len(handled))
+        histogram = BUS_HANDLE_SECONDS.labels(self.group)
+        for latency in latencies:
+            histogram.observe(latency)
+        return len(batch), cut_row
 
     async def _already_processed(self, session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
         if not ids:
@@ -192,33 +217,59 @@ class GroupConsumer:
         )
         return set(result.scalars())
 
-    async def _handle(self, session: AsyncSession, event: Event) -> str | None:
-        """Run the handler in a savepoint; return the error text if it failed."""
-        try:
-            async with session.begin_nested():
-                await set_tenant(session, event.tenant_id)
-                await self.subscription.handler(event, session)
-        except Exception as error:
-            return f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
-        finally:
-            await set_tenant(session, None)
-        return None
-
-    async def _record_failure(self, session: AsyncSession, event_id: uuid.UUID, error: str) -> int:
+    async def _record_failure(self, row: Any, error: str) -> int:
+        """Count a failed attempt of ``row``; after ``max_attempts`` move it to the dead letters and
+        step over it. Returns 1 if the event was dead-lettered (consumed), else 0."""
         BUS_EVENTS.labels(self.group, "failed").inc()
-        attempts = await session.scalar(
-            text(
-                """
-                INSERT INTO core.delivery_failure (group_name, event_id, attempts, last_error)
-                VALUES (:g, :e, 1, :err)
-                ON CONFLICT (group_name, event_id) DO UPDATE
-                SET attempts = core.delivery_failure.attempts + 1, last_error = :err, updated_at = now()
-                RETURNING attempts
-                """
-            ),
-            {"g": self.group, "e": event_id, "err": error},
-        )
-        return int(attempts or 0)
+        async with self.db.unit_of_work() as session:
+            offset = await session.scalar(
+                text("SELECT position FROM core.consumer_offset WHERE group_name = :g FOR UPDATE"), {"g": self.group}
+            )
+            next_position = await session.scalar(
+                text(
+                    """
+                    SELECT min(position) FROM core.outbox WHERE position > :offset AND topic = ANY(:topics)
+                      AND (target_group IS NULL OR target_group = :g)
+                    """
+                ),
+                {"offset": offset, "topics": self.topics, "g": self.group},
+            )
+            if next_position != row.position:
+                return 0  # another consumer of this group moved on meanwhile
+            attempts = int(
+                await session.scalar(
+                    text(
+                        """
+                        INSERT INTO core.delivery_failure (group_name, event_id, attempts, last_error)
+                        VALUES (:g, :e, 1, :err)
+                        ON CONFLICT (group_name, event_id) DO UPDATE
+                        SET attempts = core.delivery_failure.attempts + 1, last_error = :err, updated_at = now()
+                        RETURNING attempts
+                        """
+                    ),
+                    {"g": self.group, "e": row.event_id, "err": error},
+                )
+                or 0
+            )
+            if attempts < self.settings.max_attempts:
+                delay = backoff_seconds(self.settings, attempts)
+                self.retry_at = time.monotonic() + delay
+                log.warning(
+                    "event handler failed; will retry",
+                    group=self.group,
+                    event_id=str(row.event_id),
+                    type=row.type,
+                    attempts=attempts,
+                    retry_in_seconds=delay,
+                    error=error,
+                )
+                return 0
+            await self._dead_letter(session, row, error, attempts)
+            await session.execute(
+                text("UPDATE core.consumer_offset SET position = :p, updated_at = now() WHERE group_name = :g"),
+                {"p": row.position, "g": self.group},
+            )
+            return 1
 
     async def _dead_letter(self, session: AsyncSession, row: Any, error: str, attempts: int) -> None:
         envelope = row.envelope
