@@ -3,5 +3,6 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.logs",
     "tests.fixtures.bus",
+    "tests.fixtures.kafka",
     "tests.fixtures.live",
 ]

@@ -26,6 +26,7 @@ T = TypeVar("T")
 def _with_bus(data_dir: Path | None, action: Callable[[EventBus], Awaitable[T]]) -> T:
     from nexora.core.bus.factory import create_bus
     from nexora.core.db import Database
+    from nexora.core.errors import NexoraError
 
     settings = settings_for(data_dir)
 
@@ -33,7 +34,11 @@ def _with_bus(data_dir: Path | None, action: Callable[[EventBus], Awaitable[T]])
         assert settings.database.url is not None
         db = Database(settings.database.url.get_secret_value(), settings.database, pool_size=2)
         try:
-            return await action(create_bus(settings, db))
+            bus = create_bus(settings, db)
+            try:
+                return await action(bus)
+            finally:
+                await bus.stop()
         finally:
             await db.dispose()
 
@@ -42,6 +47,8 @@ def _with_bus(data_dir: Path | None, action: Callable[[EventBus], Awaitable[T]])
             return asyncio.run(run())
     except typer.Exit:
         raise
+    except NexoraError as error:
+        fail(error.message)
     except Exception as error:
         fail(f"{type(error).__name__}: {error}")
 
@@ -73,7 +80,7 @@ def dlq_list(
             "id": letter.id,
             "group": letter.group,
             "type": letter.type,
-            "event_id": str(letter.event_id),
+            "event_id": str(letter.event_id) if letter.event_id else None,
             "attempts": letter.attempts,
             "failed_at": letter.failed_at.isoformat(),
             "replayed_at": letter.replayed_at.isoformat() if letter.replayed_at else None,

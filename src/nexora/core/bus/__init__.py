@@ -45,7 +45,7 @@ class Subscription:
 class DeadLetter:
     id: str
     group: str
-    event_id: uuid.UUID
+    event_id: uuid.UUID | None  # None: bytes that were not an event (Kafka backend)
     topic: str
     type: str
     tenant_id: uuid.UUID | None

