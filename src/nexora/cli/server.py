@@ -84,6 +84,7 @@ def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) 
     from nexora.api.app import create_app
 
     app = create_app(settings, workers=workers)
+
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
