@@ -34,6 +34,9 @@ class EmbeddedPostgres:
                 "the parent folders of the data dir to it",
                 data_dir=str(self.pgdata),
             )
+            # pgserver creates that user with `useradd`, which lives in sbin; a minimal PATH lacks it.
+            path = os.environ.get("PATH", "").split(os.pathsep)
+            os.environ["PATH"] = os.pathsep.join(path + [d for d in ("/usr/sbin", "/sbin") if d not in path])
         self._server = get_server(self.pgdata, cleanup_mode="stop")
         superuser_url = self._server.get_uri()
         log.info("embedded postgresql ready", data_dir=str(self.pgdata))
