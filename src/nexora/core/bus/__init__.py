@@ -8,20 +8,33 @@ nothing and a published event always refers to committed state.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.core import context as request_context
-from nexora.core.bus.tables import outbox
 from nexora.core.events import Event, check_payload
 
 Handler = Callable[[Event, AsyncSession], Awaitable[None]]
 NOTIFY_CHANNEL = "nexora_outbox"
+
+_INSERT_OUTBOX = text(
+    """
+    INSERT INTO core.outbox (event_id, topic, type, key, tenant_id, target_group, envelope)
+    SELECT event_id, topic, type, key, tenant_id, CAST(:target_group AS text), CAST(envelope AS jsonb)
+    FROM unnest(
+        CAST(:event_ids AS uuid[]), CAST(:topics AS text[]), CAST(:types AS text[]), CAST(:keys AS text[]),
+        CAST(:tenant_ids AS uuid[]), CAST(:envelopes AS text[])
+    ) WITH ORDINALITY AS e(event_id, topic, type, key, tenant_id, envelope, ord)
+    ORDER BY ord
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -115,18 +128,17 @@ async def write_outbox(session: AsyncSession, events: Sequence[Event], target_gr
         return
     for event in events:
         check_payload(event.type, event.data)
+    # One INSERT of parallel arrays whatever the batch size: one round trip, one cached statement, and
+    # the outbox's statement trigger fires once (row-by-row executemany cost twice the CPU per event).
     await session.execute(
-        outbox.insert(),
-        [
-            {
-                "event_id": event.id,
-                "topic": event.topic,
-                "type": event.type,
-                "key": event.key,
-                "tenant_id": event.tenant_id,
-                "target_group": target_group,
-                "envelope": event.to_cloudevent(),
-            }
-            for event in events
-        ],
+        _INSERT_OUTBOX,
+        {
+            "event_ids": [event.id for event in events],
+            "topics": [event.topic for event in events],
+            "types": [event.type for event in events],
+            "keys": [event.key for event in events],
+            "tenant_ids": [event.tenant_id for event in events],
+            "target_group": target_group,
+            "envelopes": [json.dumps(event.to_cloudevent(), separators=(",", ":")) for event in events],
+        },
     )
