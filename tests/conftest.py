@@ -3,6 +3,8 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.logs",
     "tests.fixtures.bus",
+    "tests.fixtures.audit",
     "tests.fixtures.kafka",
+    "tests.fixtures.moto",
     "tests.fixtures.live",
 ]

@@ -19,12 +19,15 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from nexora import __version__
 from nexora.api.middleware import EdgeMiddleware
+from nexora.audit.router import router as audit_router
 from nexora.auth.router import jwks_router
 from nexora.auth.router import router as auth_router
 from nexora.core import migrate, problems
 from nexora.core.config import Settings
 from nexora.core.observability import configure_tracing, get_logger
 from nexora.core.runtime import Runtime
+from nexora.discovery import service as discovery_service
+from nexora.discovery.router import router as discovery_router
 from nexora.workers.runtime import Workers, open_runtime
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -38,7 +41,7 @@ NOT_BUILT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><
 
 
 def _routers() -> list[Any]:
-    return [auth_router]
+    return [auth_router, discovery_router, audit_router]
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: list[str] | None = None) -> FastAPI:
@@ -60,6 +63,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: l
             try:
                 yield
             finally:
+                await discovery_service.cancel_background_runs(active)
                 if running is not None:
                     await running.stop()
                 elif active.bus is not None and runtime is None:

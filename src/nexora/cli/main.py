@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from nexora import __version__
-from nexora.cli import auth, bus, db, server
+from nexora.cli import audit, auth, bus, db, server
+from nexora.cli import discovery as discovery_cli
 from nexora.cli.scan import scan_command
 
 app = typer.Typer(
@@ -25,6 +26,12 @@ app.command("logout")(auth.logout)
 app.command("whoami")(auth.whoami)
 app.add_typer(db.app, name="db")
 app.add_typer(bus.app, name="bus")
+app.add_typer(audit.app, name="audit")
+app.add_typer(discovery_cli.connectors, name="connectors")
+app.add_typer(discovery_cli.discover, name="discover")
+app.add_typer(discovery_cli.nhi, name="nhi")
+app.add_typer(discovery_cli.findings, name="findings")
+app.add_typer(discovery_cli.demo, name="demo")
 
 
 @app.command("version")

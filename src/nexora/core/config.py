@@ -162,6 +162,52 @@ class ObservabilitySettings(BaseSettings):
     service_name: str = Field(default="nexora", description="`service.name` of traces and logs.")
 
 
+class DiscoverySettings(BaseSettings):
+    """Discovery connectors, runs and posture thresholds (defaults follow the CIS benchmarks)."""
+
+    model_config = _section("NEXORA_DISCOVERY_")
+
+    run_interval_seconds: int = Field(
+        default=6 * 3600, ge=60, description="Default interval between scheduled runs of a connector."
+    )
+    schedule_tick_seconds: float = Field(
+        default=60.0, gt=0, description="How often the worker looks for connectors whose run is due."
+    )
+    unused_days: int = Field(default=45, ge=1, description="An NHI not used for this many days is stale (NHI1).")
+    key_max_age_days: int = Field(
+        default=90, ge=1, description="Access keys and secrets older than this are unrotated (NHI7)."
+    )
+    expiry_warning_days: int = Field(
+        default=30, ge=0, description="Credentials expiring within this many days are reported (NHI7)."
+    )
+    load_batch_size: int = Field(default=2000, ge=1, description="Records upserted per transaction during a run.")
+    load_concurrency: int = Field(
+        default=2, ge=1, le=16, description="Batches a run loads at once (each in its own transaction)."
+    )
+    outbound_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Timeout of each call to a provider (AWS, Kubernetes, GitHub, Vault)."
+    )
+    provider_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Provider calls one connector run makes at once (users, repositories)."
+    )
+    retry_attempts: int = Field(default=4, ge=1, description="Attempts per provider call when throttled.")
+    retry_backoff_ms: int = Field(default=500, ge=0, description="First retry delay; doubles per attempt, jittered.")
+    retry_backoff_max_ms: int = Field(default=20_000, ge=0, description="Longest retry delay.")
+    circuit_failure_threshold: int = Field(
+        default=5, ge=1, description="Consecutive failures that open an endpoint's circuit breaker."
+    )
+    circuit_reset_seconds: float = Field(
+        default=60.0, gt=0, description="How long an open circuit refuses calls before one trial call."
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="Private/loopback networks connectors may reach (CIDR JSON list); others are refused (SSRF).",
+    )
+    max_export_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest cloud export or manifest file a connector reads."
+    )
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("nexora", appauthor=False))
 
@@ -190,6 +236,7 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     crypto: CryptoSettings = Field(default_factory=CryptoSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
 
     @cached_property
     def bus_backend(self) -> Literal["postgres", "kafka"]:
@@ -216,6 +263,7 @@ SECTIONS: dict[str, tuple[type[BaseSettings], str]] = {
     "kafka": (KafkaSettings, "NEXORA_KAFKA_"),
     "crypto": (CryptoSettings, "NEXORA_CRYPTO_"),
     "observability": (ObservabilitySettings, "NEXORA_"),
+    "discovery": (DiscoverySettings, "NEXORA_DISCOVERY_"),
 }
 
 

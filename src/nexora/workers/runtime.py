@@ -31,11 +31,11 @@ log = get_logger("nexora.workers")
 
 # Worker roles and the domain packages whose ``worker`` module serves them.
 ROLE_MODULES: dict[str, list[str]] = {
-    "discovery": [],
+    "discovery": ["nexora.discovery.worker"],
     "analytics": [],
     "remediation": [],
     "threatintel": [],
-    "audit": [],
+    "audit": ["nexora.audit.worker"],
 }
 ROLES = (*ROLE_MODULES, "all")
 

@@ -1,0 +1,36 @@
+"""The audit consumer (the only writer of the logs) and the tree-head signing schedule."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.audit import service
+from nexora.core.bus import Subscription
+from nexora.core.events import Event, topics
+from nexora.core.runtime import Runtime
+from nexora.core.schedule import Schedule
+
+GROUP = "audit"
+ENTRY_TOPIC = "audit.entry"
+SIGN_INTERVAL_SECONDS = 60.0
+
+
+def audited_topics() -> tuple[str, ...]:
+    """Every topic in the catalogue but the log's own, so new domains are audited without changes."""
+    return tuple(topic for topic in topics() if topic != ENTRY_TOPIC)
+
+
+async def handle(event: Event, session: AsyncSession) -> None:
+    await service.record(session, event)
+
+
+def subscriptions(runtime: Runtime) -> list[Subscription]:
+    return [Subscription(GROUP, audited_topics(), handle)]
+
+
+async def sign_heads(runtime: Runtime) -> None:
+    await service.sign_due_heads(runtime.db, runtime.cipher)
+
+
+def schedules() -> list[Schedule]:
+    return [Schedule("audit-sign-tree-heads", SIGN_INTERVAL_SECONDS, sign_heads, initial_delay_seconds=5.0)]

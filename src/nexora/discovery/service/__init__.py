@@ -1,0 +1,92 @@
+"""Discovery's public use cases (the only module other domains and the interfaces import)."""
+
+from __future__ import annotations
+
+from nexora.discovery.service.connectors import (
+    create_connector,
+    delete_connector,
+    find_connector,
+    get_connector,
+    list_connectors,
+    test_connector,
+    update_connector,
+    validate_settings,
+)
+from nexora.discovery.service.demo import load_demo
+from nexora.discovery.service.findings import FindingFilters, list_findings
+from nexora.discovery.service.inventory import (
+    LIST_COLUMNS,
+    SORTS,
+    NhiFilters,
+    export_rows,
+    findings_of,
+    get_nhi,
+    list_changes,
+    list_nhis,
+    overview,
+    update_nhi,
+)
+from nexora.discovery.service.load import (
+    LoadResult,
+    build_events,
+    refresh_statistics,
+    sweep,
+    upsert_edges,
+    upsert_nhis,
+)
+from nexora.discovery.service.posture import ReportedFinding, evaluate_and_store, report
+from nexora.discovery.service.runs import (
+    cancel_background_runs,
+    execute_run,
+    get_run,
+    list_runs,
+    load,
+    run_due,
+    run_due_connectors,
+    run_in_background,
+    run_now,
+    start_run,
+)
+
+__all__ = [
+    "LIST_COLUMNS",
+    "SORTS",
+    "FindingFilters",
+    "LoadResult",
+    "NhiFilters",
+    "ReportedFinding",
+    "build_events",
+    "cancel_background_runs",
+    "create_connector",
+    "delete_connector",
+    "evaluate_and_store",
+    "execute_run",
+    "export_rows",
+    "find_connector",
+    "findings_of",
+    "get_connector",
+    "get_nhi",
+    "get_run",
+    "list_changes",
+    "list_connectors",
+    "list_findings",
+    "list_nhis",
+    "list_runs",
+    "load",
+    "load_demo",
+    "overview",
+    "refresh_statistics",
+    "report",
+    "run_due",
+    "run_due_connectors",
+    "run_in_background",
+    "run_now",
+    "start_run",
+    "sweep",
+    "test_connector",
+    "update_connector",
+    "update_nhi",
+    "upsert_edges",
+    "upsert_nhis",
+    "validate_settings",
+]
