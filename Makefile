@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The web console is built into src/nexora/api/static when its sources are newer than the build.
+# Without Node.js the API still runs; the console is skipped with a notice (`make test` likewise).
 web:
-	@if [ -f web/package.json ]; then $(MAKE) -C web build; fi
+	@if ! command -v npm >/dev/null 2>&1; then echo "notice: npm not found; the web console is not built (install Node.js >= 20 for it)"; \
+	elif [ -f web/package.json ]; then $(MAKE) -C web build; fi
 
 run: install web
 	$(BIN)/nexora up
@@ -32,7 +34,8 @@ format: install
 	$(BIN)/ruff check --fix src tests benchmarks migrations
 
 test: install lint
-	@if [ -f web/package.json ]; then $(MAKE) -C web test; fi
+	@if ! command -v npm >/dev/null 2>&1; then echo "notice: npm not found; skipping the web console's checks"; \
+	elif [ -f web/package.json ]; then $(MAKE) -C web test; fi
 	$(BIN)/python -m pytest
 
 bench: install
