@@ -27,15 +27,22 @@ async function names(page) {
 export default async function scenario(browser) {
   const { page, problems } = await signedInPage(browser, "/inventory");
   const table = page.getByRole("table", { name: "Identities" });
-  await table.locator("tbody tr").first().waitFor();
+  await table.locator("tbody tr td:first-child a").first().waitFor();
 
   await pick(page, "Kind", "Access key");
   await page.waitForURL((url) => url.searchParams.getAll("kind").join() === "access_key");
   await pick(page, "Provider", "AWS");
   await page.waitForURL((url) => url.searchParams.getAll("provider").join() === "aws");
+  const sortedList = page.waitForResponse((response) => {
+    const url = new URL(response.url());
+    return url.pathname === "/api/v1/nhis" && url.searchParams.get("sort") === "name";
+  });
   await page.getByRole("button", { name: "Sort by identity ascending" }).click();
   await page.waitForURL((url) => url.searchParams.get("sort") === "name");
+  await sortedList;
+  // Until the sorted page renders, the previous rows stay on screen, dimmed and marked busy.
   await page.waitForFunction(() => {
+    if (document.querySelector('[aria-busy="true"]') !== null) return false;
     const cells = [...document.querySelectorAll("table tbody tr td:first-child a + span")].map(
       (s) => s.textContent ?? "",
     );
@@ -50,7 +57,7 @@ export default async function scenario(browser) {
   await page.reload();
   await page.getByRole("button", { name: "Kind: Access key" }).waitFor();
   await page.getByRole("button", { name: "Provider: AWS" }).waitFor();
-  await table.locator("tbody tr").first().waitFor();
+  await table.locator("tbody tr td:first-child a").first().waitFor();
   assert.deepEqual(await names(page), shown, "a reload shows the same filtered, sorted page");
 
   const hasNext = await page.getByRole("button", { name: "Next" }).isEnabled();

@@ -198,7 +198,10 @@ export default function InventoryPage() {
         actions={<ExportButton query={query} />}
       />
       <InventoryFilters query={query} onChange={change} />
-      <Box style={{ opacity: list.isPlaceholderData ? 0.6 : 1, transition: "opacity 120ms" }}>
+      <Box
+        aria-busy={list.isPlaceholderData || undefined}
+        style={{ opacity: list.isPlaceholderData ? 0.6 : 1, transition: "opacity 120ms" }}
+      >
         <DataTable
           caption="Identities"
           columns={COLUMNS}
