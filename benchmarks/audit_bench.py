@@ -73,7 +73,7 @@ def _events(count: int, tenants: list[uuid.UUID]) -> list[Event]:
 async def _consume_alternately(db: Database, subscriptions: list[Subscription], expected: int) -> list[float]:
     """Consume the same backlog with each group, one batch of each in turn, so that a change in the
     machine's load hits every group alike. Returns the seconds each group spent."""
-    consumers = [GroupConsumer(db, s, BusSettings(batch_size=500)) for s in subscriptions]
+    consumers = [GroupConsumer(db, s, BusSettings()) for s in subscriptions]
     spent = [0.0] * len(consumers)
     consumed = [0] * len(consumers)
     while min(consumed) < expected:

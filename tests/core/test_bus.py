@@ -6,11 +6,13 @@ import uuid
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.core.bus import Subscription, publish
+from nexora.core.bus import Subscription, publish, write_outbox
 from nexora.core.bus.postgres import GroupConsumer, PostgresBus, sequence_once
 from nexora.core.config import BusSettings
 from nexora.core.errors import ValidationFailed
+from nexora.core.events import Event
 from tests.fixtures.bus import deliveries, drain, publish_batch, recorder
 
 FAST = BusSettings(
@@ -217,3 +219,66 @@ async def test_publish_rejects_a_payload_that_breaks_the_schema(runtime) -> None
             await publish(session, "auth.logout", {"user_id": "x", "password": "p"}, source="tests")
         with pytest.raises(ValidationFailed, match="unknown event type"):
             await publish(session, "auth.nope", {}, source="tests")
+
+
+async def test_a_batch_of_many_tenants_runs_each_event_in_its_tenant_and_keeps_each_tenants_order(
+    runtime, bus_table
+) -> None:
+    """Events of several tenants (and the platform) interleave in one batch; each is handled with its
+    own tenant set, each tenant's events in publish order, and a poison event in one tenant is
+    dead-lettered without losing or repeating anyone else's."""
+    db = runtime.db
+    group = _group("tenants")
+    tenants = [uuid.uuid4() for _ in range(3)]
+    owners = [*tenants, None]
+    events = [
+        Event(
+            type="auth.logout",
+            data={"user_id": f"{index % 4}:{index // 4}"},
+            source="tests",
+            subject=f"user-{index % 4}",
+            tenant_id=owners[index % 4],
+        )
+        for index in range(48)
+    ]
+    async with db.unit_of_work() as session:
+        await write_outbox(session, events)
+    poison = events[1 + 4 * 5]  # the sixth event of the second tenant
+
+    async def handle(event: Event, session: AsyncSession) -> None:
+        current = await session.scalar(text("SELECT current_setting('nexora.tenant_id', true)"))
+        await session.execute(
+            text("INSERT INTO test_bus.handled (group_name, event_id, subject, marker) VALUES (:g, :e, :s, :m)"),
+            {"g": group, "e": event.id, "s": current or "", "m": event.data["user_id"]},
+        )
+        if event.id == poison.id:
+            raise RuntimeError("poison")
+
+    consumer = GroupConsumer(db, Subscription(group, ("auth.events",), handle), FAST)
+
+    async def settled() -> bool:
+        async with db.unit_of_work() as session:
+            dead = await session.scalar(
+                text("SELECT count(*) FROM core.dead_letter WHERE group_name = :g AND event_id = :e"),
+                {"g": group, "e": poison.id},
+            )
+        return dead == 1 and len(await deliveries(db, group, [e.id for e in events])) == len(events) - 1
+
+    await drain(db, consumer, settled)
+    async with db.unit_of_work() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT subject, marker FROM test_bus.handled WHERE group_name = :g AND event_id = ANY(:ids) "
+                    "ORDER BY id"
+                ),
+                {"g": group, "ids": [e.id for e in events]},
+            )
+        ).all()
+    # Rolled-back passes left no rows: every event but the poison is recorded exactly once.
+    assert sorted(row.marker for row in rows) == sorted(e.data["user_id"] for e in events if e.id != poison.id)
+    for owner_index, owner in enumerate(owners):
+        mine = [row for row in rows if row.marker.startswith(f"{owner_index}:")]
+        assert {row.subject for row in mine} == {"" if owner is None else str(owner)}
+        order = [int(row.marker.split(":")[1]) for row in mine]
+        assert order == sorted(order)

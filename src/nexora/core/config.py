@@ -107,7 +107,7 @@ class BusSettings(BaseSettings):
 
     model_config = _section("NEXORA_BUS_")
 
-    batch_size: int = Field(default=500, ge=1, description="Events a consumer takes per transaction.")
+    batch_size: int = Field(default=2000, ge=1, description="Events a consumer takes per transaction.")
     max_attempts: int = Field(default=5, ge=1, description="Attempts before an event goes to the dead letters.")
     retry_backoff_ms: int = Field(default=200, ge=0, description="First retry delay; doubles per attempt.")
     retry_backoff_max_ms: int = Field(default=30_000, ge=0, description="Longest retry delay.")
