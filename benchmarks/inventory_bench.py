@@ -332,8 +332,8 @@ def main() -> None:
     )
     print(rate_line("  baseline: one statement per NHI", ROW_BASELINE, figures["row"][0], "NHIs"))
     names = {
-        "write_outbox": "  events alone: write_outbox (executemany)",
-        "unnest": "  events alone: one unnest INSERT",
+        "write_outbox": "  events alone: core.bus.write_outbox",
+        "unnest": "  events alone: hand-written unnest INSERT",
     }
     for label, (seconds, python_s, postgres_s) in figures["outbox"].items():
         python_us, postgres_us = python_s / OUTBOX_EVENTS * 1e6, postgres_s / OUTBOX_EVENTS * 1e6
