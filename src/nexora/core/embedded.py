@@ -7,6 +7,7 @@ a production database: an owner role for migrations and an app role under row-le
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,6 @@ class EmbeddedPostgres:
 
     def start(self) -> ProvisionedDatabase:
         """Start (or join) the embedded server and make sure the database and roles exist."""
-        from pgserver import get_server  # type: ignore[attr-defined]
-
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             log.warning(
@@ -37,7 +36,13 @@ class EmbeddedPostgres:
             # pgserver creates that user with `useradd`, which lives in sbin; a minimal PATH lacks it.
             path = os.environ.get("PATH", "").split(os.pathsep)
             os.environ["PATH"] = os.pathsep.join(path + [d for d in ("/usr/sbin", "/sbin") if d not in path])
-        self._server = get_server(self.pgdata, cleanup_mode="stop")
+        with warnings.catch_warnings():
+            # pgserver asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR (root
+            # shells, containers) platformdirs warns and falls back to /tmp, fine for its lock files.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            from pgserver import get_server  # type: ignore[attr-defined]
+
+            self._server = get_server(self.pgdata, cleanup_mode="stop")
         superuser_url = self._server.get_uri()
         log.info("embedded postgresql ready", data_dir=str(self.pgdata))
         return provision(superuser_url, DATABASE_NAME)

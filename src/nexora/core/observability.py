@@ -124,7 +124,7 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "aiokafka", "kafka", "pgserver"):
+    for noisy in ("uvicorn.access", "aiokafka", "kafka", "pgserver", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
