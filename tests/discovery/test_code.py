@@ -58,6 +58,14 @@ async def _inventory_access_key(runtime: Runtime, tenant_id) -> None:
         )
 
 
+def _pg_dump() -> str:
+    """The pg_dump shipped with pgserver (PostgreSQL 16): it dumps the embedded server and any older one,
+    where the system's may be older than the server."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / "pg_dump")
+
+
 async def test_leaked_secrets_are_fingerprinted_linked_and_never_stored_raw(
     api: Api, runtime: Runtime, database, tmp_path: Path
 ) -> None:
@@ -87,7 +95,7 @@ async def test_leaked_secrets_are_fingerprinted_linked_and_never_stored_raw(
     assert {f["nhi_name"] for f in findings if f["check_id"] == "secret.leaked"} == {leak["name"] for leak in leaks}
 
     dump = subprocess.run(
-        ["pg_dump", "--data-only", database.superuser_url], capture_output=True, text=True, check=True
+        [_pg_dump(), "--data-only", database.superuser_url], capture_output=True, text=True, check=True
     ).stdout
     assert "aws-secret-access-key" in dump, "the dump must contain the findings"
     for name, value in SECRETS.items():
