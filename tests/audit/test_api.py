@@ -289,3 +289,14 @@ async def test_the_verify_endpoint_reports_tampering_for_the_console(
     assert verdict["ok"] is False
     assert verdict["first_bad_seq"] == 1
     assert verdict["problems"][0]["kind"] == "modified"
+
+
+async def test_a_filter_postgresql_refuses_is_a_problem_before_the_export_streams(
+    client: httpx.AsyncClient, proof_tenant
+) -> None:
+    # A NUL character cannot reach PostgreSQL; once a stream has started such an error could only cut
+    # the connection, so the export runs its first query before it answers.
+    response = await client.get("/api/v1/audit/export", headers=proof_tenant.headers, params={"action": "\x00"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 422

@@ -283,3 +283,13 @@ async def test_private_and_unreachable_endpoints_fail_the_run_with_a_clear_error
     assert all("cannot be reached" in e["message"] for e in unreachable["errors"])
     tested = await api.client.post(f"/api/v1/connectors/{metadata['id']}/test", headers=api.admin.headers)
     assert tested.json()["ok"] is False
+
+
+async def test_a_filter_postgresql_refuses_is_a_problem_before_the_csv_streams(demo_api: Api) -> None:
+    api = demo_api
+    response = await api.client.get("/api/v1/nhis/export.csv", headers=api.admin.headers, params={"owner": "\x00"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    # The same filter on the list answers the same way.
+    listed = await api.client.get("/api/v1/nhis", headers=api.admin.headers, params={"owner": "\x00"})
+    assert listed.status_code == 422

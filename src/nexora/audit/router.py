@@ -27,6 +27,7 @@ from nexora.audit.schemas import (
 from nexora.core.errors import NotFound
 from nexora.core.pagination import Cursor, Limit, Page
 from nexora.core.security import runtime_of
+from nexora.core.streaming import primed
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -134,7 +135,7 @@ async def rotate_key(request: Request, scope: AuditAdmin) -> KeyRotated:
 )
 async def export_entries(request: Request, scope: AuditReader, filters: Filters) -> StreamingResponse:
     """Matching entries (typically a time range), oldest first, as NDJSON."""
-    lines = service.export_entries(runtime_of(request).db, scope.log, filters)
+    lines = await primed(service.export_entries(runtime_of(request).db, scope.log, filters))
     return StreamingResponse(lines, media_type="application/x-ndjson")
 
 
@@ -145,7 +146,7 @@ async def export_entries(request: Request, scope: AuditReader, filters: Filters)
 )
 async def bundle(request: Request, scope: AuditReader) -> StreamingResponse:
     """The whole log as a self-contained bundle for `nexora audit verify --bundle` (no server needed)."""
-    lines = service.bundle_lines(runtime_of(request).db, scope.log)
+    lines = await primed(service.bundle_lines(runtime_of(request).db, scope.log))
     filename = f"nexora-audit-{scope.log}.jsonl"
     return StreamingResponse(
         lines, media_type="application/x-ndjson", headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from nexora.core.errors import ValidationFailed
 from nexora.core.pagination import Cursor, Limit, Page
 from nexora.core.security import CurrentPrincipal, Principal, TenantSession, require_roles, runtime_of
+from nexora.core.streaming import primed
 from nexora.discovery import graph, service
 from nexora.discovery.models import Connector, Finding, Nhi, Run
 from nexora.discovery.posture import CATEGORIES, SEVERITIES
@@ -186,7 +187,7 @@ async def export_nhis(
             buffer.truncate()
 
     headers = {"Content-Disposition": 'attachment; filename="nhis.csv"'}
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(await primed(rows()), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 async def _detail(session: Any, tenant_id: uuid.UUID, nhi: Nhi) -> NhiDetail:
