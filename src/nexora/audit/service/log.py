@@ -28,7 +28,7 @@ from nexora.audit.service.proofs import subtree_hashes
 from nexora.core.bus import write_outbox
 from nexora.core.crypto import redact
 from nexora.core.db import set_tenant
-from nexora.core.events import Event, check_payload
+from nexora.core.events import Event
 from nexora.core.ids import utcnow
 from nexora.core.keyformat import API_KEY_PATTERN
 
@@ -258,7 +258,6 @@ async def append(
 
 
 async def _publish(session: AsyncSession, log: uuid.UUID, documents: list[dict[str, Any]]) -> None:
-    check_payload(ENTRY_EVENT, documents[0])  # one shape for all: checking the first catches schema drift
     tenant = None if log == encoding.PLATFORM_LOG else log
     events = [Event(type=ENTRY_EVENT, data=doc, source=SOURCE, tenant_id=tenant, actor=ACTOR) for doc in documents]
     await write_outbox(session, events)

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -75,6 +75,34 @@ async def sequence_once(session: AsyncSession, limit: int = SEQUENCE_BATCH) -> i
     if count:
         await session.execute(text(f"NOTIFY {SEQUENCED_CHANNEL}"))
     return int(count)
+
+
+async def sequence_pending(db: Database, on_progress: Callable[[], None]) -> None:
+    """Run :func:`sequence_once` until nothing is left, calling ``on_progress`` after each pass that
+    stamped rows (so readers start on the first rows while the rest are sequenced)."""
+    while True:
+        async with db.unit_of_work() as session:
+            count = await sequence_once(session)
+        if count:
+            on_progress()
+        if count < SEQUENCE_BATCH:
+            return
+
+
+_COUNT_FAILURE_SQL = text(
+    """
+    INSERT INTO core.delivery_failure (group_name, event_id, attempts, last_error)
+    VALUES (:g, :e, 1, :err)
+    ON CONFLICT (group_name, event_id) DO UPDATE
+    SET attempts = core.delivery_failure.attempts + 1, last_error = :err, updated_at = now()
+    RETURNING attempts
+    """
+)
+
+
+async def count_failure(session: AsyncSession, group: str, event_id: uuid.UUID, error: str) -> int:
+    """Record one more failed attempt of ``group`` at ``event_id``; returns the attempts so far."""
+    return int(await session.scalar(_COUNT_FAILURE_SQL, {"g": group, "e": event_id, "err": error}) or 0)
 
 
 class _HandlerFailed(Exception):
@@ -245,21 +273,7 @@ class GroupConsumer:
             )
             if next_position != row.position:
                 return 0  # another consumer of this group moved on meanwhile
-            attempts = int(
-                await session.scalar(
-                    text(
-                        """
-                        INSERT INTO core.delivery_failure (group_name, event_id, attempts, last_error)
-                        VALUES (:g, :e, 1, :err)
-                        ON CONFLICT (group_name, event_id) DO UPDATE
-                        SET attempts = core.delivery_failure.attempts + 1, last_error = :err, updated_at = now()
-                        RETURNING attempts
-                        """
-                    ),
-                    {"g": self.group, "e": row.event_id, "err": error},
-                )
-                or 0
-            )
+            attempts = await count_failure(session, self.group, row.event_id, error)
             if attempts < self.settings.max_attempts:
                 delay = backoff_seconds(self.settings, attempts)
                 self.retry_at = time.monotonic() + delay
@@ -413,13 +427,7 @@ class PostgresBus:
         while not self._stopping.is_set():
             self._sequencer_wakeup.clear()
             try:
-                while True:
-                    async with self.db.unit_of_work() as session:
-                        count = await sequence_once(session)
-                    if count:
-                        self._wake_consumers()
-                    if count < SEQUENCE_BATCH:
-                        break
+                await sequence_pending(self.db, self._wake_consumers)
             except Exception as error:
                 log.warning("sequencer pass failed", error=str(error))
             await self._wait(self._sequencer_wakeup)

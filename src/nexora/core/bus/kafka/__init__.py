@@ -21,7 +21,7 @@ from nexora.core.bus.kafka import dlq
 from nexora.core.bus.kafka.clients import AsyncProducer, KafkaAdmin, dlq_topic
 from nexora.core.bus.kafka.consumer import GroupWorker
 from nexora.core.bus.kafka.relay import RELAY_BATCH, OutboxRelay, RelayError, relay_backlog
-from nexora.core.bus.postgres import SEQUENCE_BATCH, SEQUENCED_CHANNEL, sequence_once
+from nexora.core.bus.postgres import SEQUENCED_CHANNEL, sequence_pending
 from nexora.core.config import Settings
 from nexora.core.db import Database, to_url
 from nexora.core.errors import ConfigurationError, ValidationFailed
@@ -189,13 +189,7 @@ class KafkaBus:
         while not self._stopping.is_set():
             self._sequencer_wakeup.clear()
             try:
-                while True:
-                    async with self.db.unit_of_work() as session:
-                        count = await sequence_once(session)
-                    if count:
-                        self._relay_wakeup.set()
-                    if count < SEQUENCE_BATCH:
-                        break
+                await sequence_pending(self.db, self._relay_wakeup.set)
             except Exception as error:
                 log.warning("sequencer pass failed; retrying", error=str(error))
                 await self._sleep(RESTART_SECONDS)

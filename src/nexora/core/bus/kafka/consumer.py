@@ -30,7 +30,7 @@ from sqlalchemy import text
 from nexora.core.bus import Subscription
 from nexora.core.bus.kafka import dlq
 from nexora.core.bus.kafka.clients import AsyncProducer, group_options
-from nexora.core.bus.postgres import backoff_seconds
+from nexora.core.bus.postgres import backoff_seconds, count_failure
 from nexora.core.config import BusSettings, KafkaSettings
 from nexora.core.db import Database, set_tenant
 from nexora.core.events import Event
@@ -294,19 +294,7 @@ class GroupWorker:
         BUS_EVENTS.labels(self.group, "failed").inc()
         self._failing.add(event.id)
         async with self.db.unit_of_work() as session:
-            attempts = await session.scalar(
-                text(
-                    """
-                    INSERT INTO core.delivery_failure (group_name, event_id, attempts, last_error)
-                    VALUES (:g, :e, 1, :err)
-                    ON CONFLICT (group_name, event_id) DO UPDATE
-                    SET attempts = core.delivery_failure.attempts + 1, last_error = :err, updated_at = now()
-                    RETURNING attempts
-                    """
-                ),
-                {"g": self.group, "e": event.id, "err": error},
-            )
-        return int(attempts or 0)
+            return await count_failure(session, self.group, event.id, error)
 
     async def _forget_failure(self, event: Event) -> None:
         self._failing.discard(event.id)
