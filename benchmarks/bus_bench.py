@@ -45,6 +45,7 @@ GOALS = {"postgres": (5_000, 250.0), "kafka": (20_000, 500.0)}
 BUDGET_SECONDS = 60.0  # how long a consumer may lag behind the publisher before the run is cut
 PARTITIONS = 6
 SUBJECTS = 64
+TANSU_PIDS: list[int] = []
 TENANT = uuid.UUID("7a1d0c3e-0000-4000-8000-00000000b00c")
 
 
@@ -139,7 +140,7 @@ async def _wait_ready(bus: Any) -> None:
 async def _publish(args: argparse.Namespace) -> None:
     from nexora.core.bus import write_outbox
     from nexora.core.db import Database
-    from nexora.core.events import Event, check_payload
+    from nexora.core.events import Event
 
     db = Database(args.db)
     started, cpu_at_start = time.time(), time.process_time()
@@ -150,8 +151,8 @@ async def _publish(args: argparse.Namespace) -> None:
         size = min(args.batch, args.count - published)
         events = []
         for i in range(published, published + size):
+            # write_outbox checks each payload against its schema, as publish() does.
             data = {"user_id": f"{args.tag}-{i}"}
-            check_payload("auth.logout", data)
             events.append(
                 Event(type="auth.logout", data=data, source="bench", subject=f"s{i % SUBJECTS}", tenant_id=TENANT)
             )
@@ -169,6 +170,56 @@ async def _publish(args: argparse.Namespace) -> None:
 
 
 # ---- orchestration -----------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process and of its waited-for children (None once it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_cpu() -> float:
+    """CPU of every PostgreSQL process on the machine (the postmaster counts its exited backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if comm.startswith(("postgres", "postmaster")):
+            total += _cpu_seconds(int(entry.name)) or 0.0
+    return total
+
+
+class CpuMeter:
+    """Samples the CPU used by named processes (and PostgreSQL) while a run is live.
+
+    The figures are what each part spends per event; their sum against the machine's cores says
+    whether a run was bound by CPU.
+    """
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.start = self._sample()
+        self.last = dict(self.start)
+
+    def _sample(self) -> dict[str, float]:
+        values = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
+        sample = {name: value for name, value in values.items() if value is not None}
+        sample["postgres"] = _postgres_cpu()
+        return sample
+
+    def update(self) -> None:
+        self.last.update(self._sample())
+
+    def spent(self) -> dict[str, float]:
+        return {name: self.last[name] - self.start.get(name, 0.0) for name in self.last}
 
 
 @contextmanager
@@ -194,6 +245,7 @@ def tansu() -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+        TANSU_PIDS.append(process.pid)
         yield f"127.0.0.1:{port}"
     finally:
         os.kill(process.pid, signal.SIGKILL)
@@ -209,9 +261,15 @@ def _child(role: str, backend: str, db: str, bootstrap: str, out: Path, **extra:
     return subprocess.Popen(command, env=env)
 
 
-def _wait_file(path: Path, processes: list[subprocess.Popen[bytes]], timeout: float) -> dict[str, Any]:
+def _wait_file(
+    path: Path, processes: list[subprocess.Popen[bytes]], timeout: float, meter: CpuMeter | None = None
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
+    sampled = 0.0
     while not path.exists():
+        if meter is not None and time.monotonic() - sampled > 0.25:
+            meter.update()
+            sampled = time.monotonic()
         for process in processes:
             if process.poll() is not None and process.returncode != 0:
                 raise RuntimeError(f"a benchmark process failed with {process.returncode}")
@@ -222,6 +280,10 @@ def _wait_file(path: Path, processes: list[subprocess.Popen[bytes]], timeout: fl
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    if os.environ.get("BENCH_PROFILE"):
+        # Processes that finish by themselves write their profile; give them the time to.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            processes[0].wait(10)
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -261,14 +323,21 @@ def live(backend: str, *, rate: int, count: int) -> dict[str, Any]:
                 _wait_file(Path(str(relay_out) + ".ready"), processes, 60)
             publisher_out = folder / "publisher.json"
             batch = 100 if rate else 500
+            names = ["consumer", "relay"][: len(processes)]
+            meter = CpuMeter({**{n: p.pid for n, p in zip(names, processes, strict=True)}, "tansu": TANSU_PIDS[-1]})
             processes.append(
                 _child("publish", backend, db, bootstrap, publisher_out, tag=tag, count=count, rate=rate, batch=batch)
             )
-            published = _wait_file(publisher_out, processes, 600)
-            handled = _wait_file(consumer_out, processes, 600)
+            published = _wait_file(publisher_out, processes, 600, meter)
+            handled = _wait_file(consumer_out, processes, 600, meter)
         finally:
             _stop(processes)
     elapsed = handled["finished"] - published["started"]
+    done = max(1, len(handled["latencies"]))
+    cpu = {"publisher": published["cpu"], **meter.spent()}
+    if backend == "postgres":
+        cpu.pop("tansu", None)
+    cpu_us = {name: round(1e6 * seconds / done, 1) for name, seconds in cpu.items()}
     return {
         "backend": backend,
         "run": f"live at {rate}/s" if rate else "live, unpaced",
@@ -276,6 +345,9 @@ def live(backend: str, *, rate: int, count: int) -> dict[str, Any]:
         "publish_rate": round(published["published"] / (published["ended"] - published["started"])),
         "rate": round(len(handled["latencies"]) / elapsed),
         **_latency(handled["latencies"]),
+        "cpu_us": round(sum(cpu_us.values()), 1),
+        "cpu_parts_us": cpu_us,
+        "cores_busy": round(sum(cpu.values()) / elapsed, 2),
     }
 
 
@@ -319,6 +391,18 @@ def drain(backend: str, *, count: int) -> list[dict[str, Any]]:
     return results
 
 
+def _loop_ns(steps: int = 2_000_000) -> float:
+    """A calibration figure: shared machines change speed between sessions, so runs carry it."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for step in range(steps):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return 1e9 * best / steps
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=2000, help="Events/s offered in the paced runs.")
@@ -336,13 +420,42 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--budget", type=float, default=120.0, help="Seconds a consumer waits for all events.")
     args = parser.parse_args()
-    if args.role in ("consumer", "relay"):
-        asyncio.run(_run_bus(args))
-        return
-    if args.role == "publish":
-        asyncio.run(_publish(args))
+    if args.role in ("consumer", "relay", "publish"):
+        run = _run_bus(args) if args.role != "publish" else _publish(args)
+        profile_dir = os.environ.get("BENCH_PROFILE")
+        import gc
+
+        import nexora.core.bus.kafka
+        import nexora.core.bus.postgres  # noqa: F401
+        from nexora.core.runtime import tune_collector
+
+        tune_collector()  # as `nexora api`/`nexora worker` do
+        if os.environ.get("BENCH_GC"):
+            spent = [0.0, 0]
+            started = [0.0]
+
+            def timing(phase: str, info: dict[str, Any]) -> None:
+                if phase == "start":
+                    started[0] = time.perf_counter()
+                else:
+                    spent[0] += time.perf_counter() - started[0]
+                    spent[1] += 1
+
+            gc.callbacks.append(timing)
+            import atexit
+
+            atexit.register(lambda: print(f"{args.role}: gc {spent[1]} collections {spent[0]:.2f}s", file=sys.stderr))
+        if not profile_dir:
+            asyncio.run(run)
+            return
+        import cProfile
+
+        with cProfile.Profile() as profiler:
+            asyncio.run(run)
+        profiler.dump_stats(str(Path(profile_dir) / f"{args.role}-{os.getpid()}.prof"))
         return
 
+    print(f"machine speed: {_loop_ns():.0f} ns per pure-Python loop step (lower is faster)", flush=True)
     results: list[dict[str, Any]] = []
 
     def show(result: dict[str, Any]) -> None:
@@ -355,6 +468,10 @@ def main() -> None:
         for result in drain(backend, count=args.max_events):
             show(result)
     print()
+    for r in results:
+        if "cpu_parts_us" in r:
+            parts = ", ".join(f"{name} {value}" for name, value in r["cpu_parts_us"].items())
+            print(f"{r['backend']} {r['run']}: CPU us/event {parts}; {r['cores_busy']} cores busy")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     header = f"{'backend':9} {'run':17} {'events':>13} {'publish/s':>9} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
     print(header + f" {'CPU us/event':>12}")

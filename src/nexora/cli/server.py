@@ -82,6 +82,7 @@ def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) 
     import uvicorn
 
     from nexora.api.app import create_app
+    from nexora.core.runtime import tune_collector
 
     app = create_app(settings, workers=workers)
 
@@ -96,6 +97,7 @@ def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) 
                 for signum, handler in previous.items():
                     signal.signal(signum, handler)
 
+    tune_collector()
     config = uvicorn.Config(
         app,
         host=host,
@@ -159,6 +161,7 @@ def worker(
 ) -> None:
     """Run the consumers and schedules of some worker roles. Needs NEXORA_DATABASE_URL."""
     from nexora.core.errors import NexoraError
+    from nexora.core.runtime import tune_collector
     from nexora.workers.runtime import Workers, expand_roles, open_runtime
 
     settings = settings_for(None)
@@ -176,6 +179,7 @@ def worker(
             loop.add_signal_handler(signum, stop.set)
         async with open_runtime(settings) as runtime:
             workers = Workers(runtime, roles)
+            tune_collector()
             await workers.start()
             console.print(f"worker running roles: {', '.join(roles)}")
             await stop.wait()

@@ -13,9 +13,10 @@ from sqlalchemy import text
 
 from nexora.core.bus import Subscription, publish
 from nexora.core.bus.kafka import DECLARED_TOPICS, KafkaBus
-from nexora.core.bus.kafka.clients import KafkaAdmin, OutgoingMessage
+from nexora.core.bus.kafka.clients import AsyncProducer, KafkaAdmin, OutgoingMessage
+from nexora.core.bus.kafka.relay import OutboxRelay
 from nexora.core.events import catalogue
-from nexora.core.events.wire import header_map
+from nexora.core.events.wire import CatalogueSchemas, EventCodec, header_map
 from tests.core.bus_backends.harness import Backend, only_tagged, unique, wait_for
 from tests.core.bus_backends.kafka_records import produce_raw, read_topic
 from tests.fixtures.bus import deliveries, publish_batch, recorder
@@ -76,6 +77,39 @@ async def test_the_relay_publishes_committed_events_in_the_confluent_wire_format
     assert headers["ce_subject"] == f"{tag}-subject".encode()
     assert headers["ce_tenant"] == str(tenant).encode()
     assert headers["content-type"] == b"application/avro"
+
+
+async def test_an_event_committed_after_a_later_one_is_relayed_after_it_and_not_skipped(kafka: Backend) -> None:
+    """No sequencer on the Kafka bus: the relay reads committed rows, so a transaction that inserted
+    first but commits last is relayed by a later pass, after the events that committed before it."""
+    assert kafka.settings is not None
+    tag = unique("late")
+    subject = f"{tag}-subject"
+    producer = AsyncProducer(kafka.settings.kafka)
+    relay = OutboxRelay(kafka.db, producer, EventCodec(CatalogueSchemas()))
+    try:
+        async with kafka.db.unit_of_work() as slow:
+            late = await publish(slow, "auth.logout", {"user_id": f"{tag}-late"}, source="tests", subject=subject)
+            async with kafka.db.unit_of_work() as quick:
+                early = await publish(
+                    quick, "auth.logout", {"user_id": f"{tag}-early"}, source="tests", subject=subject
+                )
+            while await relay.relay_once():
+                pass
+            assert await _relayed(kafka.db, [early.id])
+        while await relay.relay_once():
+            pass
+    finally:
+        await producer.close()
+
+    assert await _relayed(kafka.db, [late.id])
+    async with kafka.db.unit_of_work() as session:
+        left = await session.scalar(
+            text("SELECT count(*) FROM core.outbox WHERE event_id = ANY(:ids)"), {"ids": [early.id, late.id]}
+        )
+    assert left == 0, "relayed rows are removed from the outbox"
+    records = [r for r in await read_topic(kafka.settings.kafka, "auth.events") if r.key == subject.encode()]
+    assert [_id(r) for r in records] == [early.id, late.id]
 
 
 async def test_a_poison_event_reaches_the_dlq_topic_with_its_error_in_headers(kafka: Backend) -> None:

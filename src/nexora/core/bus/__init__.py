@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,6 +140,16 @@ async def write_outbox(session: AsyncSession, events: Sequence[Event], target_gr
             "keys": [event.key for event in events],
             "tenant_ids": [event.tenant_id for event in events],
             "target_group": target_group,
-            "envelopes": [json.dumps(event.to_cloudevent(), separators=(",", ":")) for event in events],
+            "envelopes": [envelope_json(event) for event in events],
         },
     )
+
+
+def envelope_json(event: Event) -> str:
+    """The outbox envelope of ``event`` as compact JSON (orjson: about ten times faster than the
+    standard library on the publishing path; payloads are plain Avro data, already validated)."""
+    envelope = event.to_cloudevent()
+    try:
+        return orjson.dumps(envelope).decode()
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits: the standard library decides
+        return json.dumps(envelope, separators=(",", ":"))

@@ -38,6 +38,7 @@ from nexora.core.observability import (
     BUS_HANDLE_SECONDS,
     BUS_LAG,
     get_logger,
+    observe_many,
 )
 
 SEQUENCED_CHANNEL = "nexora_sequenced"
@@ -240,9 +241,7 @@ class GroupConsumer:
                     {"p": new_offset, "g": self.group},
                 )
         BUS_EVENTS.labels(self.group, "handled").inc(len(handled))
-        histogram = BUS_HANDLE_SECONDS.labels(self.group)
-        for latency in latencies:
-            histogram.observe(latency)
+        observe_many(BUS_HANDLE_SECONDS.labels(self.group), latencies)
         return len(batch), cut_row
 
     async def _already_processed(self, session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:

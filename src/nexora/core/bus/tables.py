@@ -1,13 +1,15 @@
 """Tables of the PostgreSQL event bus (schema ``core``). Platform tables: not tenant-scoped.
 
 ``outbox`` holds every published event. Publishers insert rows with ``position`` NULL inside their
-own business transaction; a single sequencer (leader by advisory lock) stamps committed rows with
-increasing positions, so consumers reading ``position > offset`` never skip a row that commits late.
+own business transaction. On the PostgreSQL bus a single sequencer (leader by advisory lock) stamps
+committed rows with increasing positions, so consumers reading ``position > offset`` never skip a
+row that commits late; on the Kafka bus the relay reads committed rows in id order and deletes
+them once the broker has them (``relayed_at`` is only set by releases before 20261127_0000).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text, func
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import Uuid
 
@@ -17,7 +19,7 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("position", BigInteger, nullable=True, unique=True),
+    Column("position", BigInteger, nullable=True),
     Column("event_id", Uuid, nullable=False),
     Column("topic", Text, nullable=False),
     Column("type", Text, nullable=False),
@@ -27,6 +29,10 @@ outbox = Table(
     Column("envelope", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("relayed_at", DateTime(timezone=True), nullable=True),
+    # Rows are inserted unsequenced (and stay so on the Kafka bus): position indexes skip NULLs.
+    Index("ux_outbox_position", "position", unique=True, postgresql_where=text("position IS NOT NULL")),
+    Index("ix_outbox_topic_position", "topic", "position", postgresql_where=text("position IS NOT NULL")),
+    Index("ix_outbox_unsequenced", "id", postgresql_where=text("position IS NULL")),
 )
 
 consumer_offset = Table(

@@ -106,6 +106,37 @@ class Event:
     time: datetime = field(default_factory=utcnow)
     schema_version: int | None = None
 
+    def __init__(
+        self,
+        type: str,
+        data: dict[str, Any],
+        source: str,
+        subject: str | None = None,
+        tenant_id: uuid.UUID | None = None,
+        actor: str | None = None,
+        request_id: str | None = None,
+        source_address: str | None = None,
+        id: uuid.UUID | None = None,
+        time: datetime | None = None,
+        schema_version: int | None = None,
+    ) -> None:
+        # Events are built on the bus's hot paths (every publish, every consumed record). The
+        # generated __init__ of a frozen dataclass sets each field through object.__setattr__;
+        # filling the instance dict at once is about three times faster. Still frozen after this.
+        self.__dict__.update(
+            type=type,
+            data=data,
+            source=source,
+            subject=subject,
+            tenant_id=tenant_id,
+            actor=actor,
+            request_id=request_id,
+            source_address=source_address,
+            id=uuid7() if id is None else id,
+            time=utcnow() if time is None else time,
+            schema_version=schema_version,
+        )
+
     @property
     def topic(self) -> str:
         return event_type(self.type).topic

@@ -214,16 +214,6 @@ def header_map(headers: Sequence[tuple[str, bytes]] | None) -> dict[str, bytes]:
     return dict(headers or ())
 
 
-def header_text(headers: Mapping[str, bytes], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return value.decode()
-    except UnicodeDecodeError:
-        raise WireFormatError(f"header '{name}' is not UTF-8 text") from None
-
-
 class EventCodec:
     """Encodes outbox envelopes into records and decodes records back into :class:`Event`."""
 
@@ -253,7 +243,8 @@ class EventCodec:
         """The event of a record; :class:`WireFormatError` says why when the bytes are not one."""
         schema_id = schema_id_of(value)
         assert value is not None
-        name = header_text(headers, "ce_type")
+        texts = _attribute_texts(headers)
+        name = texts.get("type")
         if not name:
             raise WireFormatError("missing CloudEvents header 'ce_type'")
         known = catalogue().get(name)
@@ -269,7 +260,7 @@ class EventCodec:
             ) from None
         if not isinstance(data, dict):
             raise WireFormatError(f"the Avro body of schema id {schema_id} is not a record")
-        return _event(headers, name, data, known.version)
+        return _event(texts, name, data, known.version)
 
 
 def schema_id_of(value: bytes | None) -> int:
@@ -285,28 +276,58 @@ def schema_id_of(value: bytes | None) -> int:
     return int.from_bytes(value[1:PREFIX_LENGTH], "big")
 
 
-def _event(headers: Mapping[str, bytes], name: str, data: dict[str, Any], version: int) -> Event:
-    text = {attribute: header_text(headers, header) for attribute, header in _ATTRIBUTES.items()}
-    for required in ("id", "source", "time"):
-        if not text[required]:
-            raise WireFormatError(f"missing CloudEvents header 'ce_{required}'")
-    if text["specversion"] not in (None, SPEC_VERSION):
-        raise WireFormatError(f"unsupported CloudEvents specversion '{str(text['specversion'])[:20]}'")
+def _attribute_texts(headers: Mapping[str, bytes]) -> dict[str, str]:
+    """The envelope attributes present in ``headers``, decoded once."""
+    texts: dict[str, str] = {}
+    header = ""
     try:
-        event_id = uuid.UUID(str(text["id"]))
-        tenant_id = uuid.UUID(text["tenant"]) if text["tenant"] else None
-        time = datetime.fromisoformat(str(text["time"]))
+        for attribute, header in _ATTRIBUTE_HEADERS:
+            value = headers.get(header)
+            if value is not None:
+                texts[attribute] = value.decode()
+    except UnicodeDecodeError:
+        raise WireFormatError(f"header '{header}' is not UTF-8 text") from None
+    return texts
+
+
+# Tenants are few and repeat on every record: parse each id once (bounded, cleared when full).
+_TENANT_IDS: dict[str, uuid.UUID] = {}
+_TENANT_IDS_MAX = 10_000
+
+
+def _tenant_id(text: str) -> uuid.UUID:
+    found = _TENANT_IDS.get(text)
+    if found is None:
+        found = uuid.UUID(text)
+        if len(_TENANT_IDS) >= _TENANT_IDS_MAX:
+            _TENANT_IDS.clear()
+        _TENANT_IDS[text] = found
+    return found
+
+
+def _event(texts: Mapping[str, str], name: str, data: dict[str, Any], version: int) -> Event:
+    for required in ("id", "source", "time"):
+        if not texts.get(required):
+            raise WireFormatError(f"missing CloudEvents header 'ce_{required}'")
+    specversion = texts.get("specversion")
+    if specversion is not None and specversion != SPEC_VERSION:
+        raise WireFormatError(f"unsupported CloudEvents specversion '{specversion[:20]}'")
+    tenant = texts.get("tenant")
+    try:
+        event_id = uuid.UUID(texts["id"])
+        tenant_id = _tenant_id(tenant) if tenant else None
+        time = datetime.fromisoformat(texts["time"])
     except ValueError as error:
         raise WireFormatError(f"malformed CloudEvents header: {error}") from None
     return Event(
         type=name,
         data=data,
-        source=str(text["source"]),
-        subject=text["subject"],
+        source=texts["source"],
+        subject=texts.get("subject"),
         tenant_id=tenant_id,
-        actor=text["actor"],
-        request_id=text["requestid"],
-        source_address=text["sourceaddress"],
+        actor=texts.get("actor"),
+        request_id=texts.get("requestid"),
+        source_address=texts.get("sourceaddress"),
         id=event_id,
         time=time,
         schema_version=version,

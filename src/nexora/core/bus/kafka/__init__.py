@@ -21,7 +21,6 @@ from nexora.core.bus.kafka import dlq
 from nexora.core.bus.kafka.clients import AsyncProducer, KafkaAdmin, dlq_topic
 from nexora.core.bus.kafka.consumer import GroupWorker
 from nexora.core.bus.kafka.relay import RELAY_BATCH, OutboxRelay, RelayError, relay_backlog
-from nexora.core.bus.postgres import SEQUENCED_CHANNEL, sequence_pending
 from nexora.core.config import Settings
 from nexora.core.db import Database, to_url
 from nexora.core.errors import ConfigurationError, ValidationFailed
@@ -82,7 +81,6 @@ class KafkaBus:
         self._relay_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._relay_wakeup = asyncio.Event()
-        self._sequencer_wakeup = asyncio.Event()
 
     def subscribe(self, subscription: Subscription) -> None:
         if any(s.group == subscription.group for s in self.subscriptions):
@@ -107,7 +105,6 @@ class KafkaBus:
         self.producer = AsyncProducer(self.kafka)
         self.relay = OutboxRelay(self.db, self.producer, self.codec)
         self._tasks.append(asyncio.create_task(self._listen_loop(), name="bus-kafka-listener"))
-        self._tasks.append(asyncio.create_task(self._sequencer_loop(), name="bus-kafka-sequencer"))
         self._relay_task = asyncio.create_task(self._relay_loop(), name="bus-kafka-relay")
         self._tasks.append(self._relay_task)
         if consume:
@@ -122,7 +119,6 @@ class KafkaBus:
     async def stop(self) -> None:
         self._stopping.set()
         self._relay_wakeup.set()
-        self._sequencer_wakeup.set()
         # The relay finishes its pass (or re-sends it after a restart) and members leave their groups
         # cleanly: each loop sees the flag after its current pass or fetch.
         waiting = [*self._member_tasks, *([self._relay_task] if self._relay_task else [])]
@@ -169,10 +165,10 @@ class KafkaBus:
             listener: asyncpg.Connection | None = None
             try:
                 listener = await asyncpg.connect(dsn, server_settings={"application_name": "nexora-relay"})
-                await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._sequencer_wakeup.set())
-                await listener.add_listener(SEQUENCED_CHANNEL, lambda *_: self._relay_wakeup.set())
+                # The outbox trigger notifies at each publishing commit; the relay reads committed rows
+                # directly (no sequencer: see nexora.core.bus.kafka.relay).
+                await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._relay_wakeup.set())
                 # Catch up on what was published while not listening.
-                self._sequencer_wakeup.set()
                 self._relay_wakeup.set()
                 while not self._stopping.is_set() and not listener.is_closed():
                     await self._sleep(1)
@@ -183,19 +179,6 @@ class KafkaBus:
                     with contextlib.suppress(Exception):
                         await listener.close()
             await self._sleep(1)
-
-    async def _sequencer_loop(self) -> None:
-        # Stamping positions runs beside the relay, so the next rows are ready when a pass ends.
-        while not self._stopping.is_set():
-            self._sequencer_wakeup.clear()
-            try:
-                await sequence_pending(self.db, self._relay_wakeup.set)
-            except Exception as error:
-                log.warning("sequencer pass failed; retrying", error=str(error))
-                await self._sleep(RESTART_SECONDS)
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sequencer_wakeup.wait(), self.settings.poll_interval_seconds)
 
     async def _relay_loop(self) -> None:
         assert self.relay is not None

@@ -1,9 +1,10 @@
 """A consumer group on Kafka: handlers in tenant-scoped transactions, offsets committed after them.
 
-For each fetched batch, every partition's records are handled in order, partitions side by side.
-One database transaction covers a run of events: it marks their ids in ``core.processed_event``
-(``ON CONFLICT DO NOTHING ... RETURNING`` says which are new, so a redelivered event is skipped),
-runs the handler of each new event with the event's tenant set, and commits. Offsets are committed
+For each fetched batch, every partition's records are handled in order. One database transaction
+covers a run of events (normally the whole batch, every partition): it marks their ids in
+``core.processed_event`` (``ON CONFLICT DO NOTHING ... RETURNING`` says which are new, so a
+redelivered event is skipped), runs the handler of each new event with the event's tenant set, and
+commits. Offsets are committed
 to Kafka only after that, so a crash re-delivers at most the uncommitted tail, which the marks turn
 into no-ops.
 
@@ -35,7 +36,14 @@ from nexora.core.config import BusSettings, KafkaSettings
 from nexora.core.db import Database, set_tenant
 from nexora.core.events import Event
 from nexora.core.events.wire import TARGET_GROUP_HEADER, EventCodec, WireFormatError, header_map
-from nexora.core.observability import BUS_DEAD_LETTERS, BUS_EVENTS, BUS_HANDLE_SECONDS, get_logger, scrub_text
+from nexora.core.observability import (
+    BUS_DEAD_LETTERS,
+    BUS_EVENTS,
+    BUS_HANDLE_SECONDS,
+    get_logger,
+    observe_many,
+    scrub_text,
+)
 
 log = get_logger("nexora.bus.kafka")
 IDLE_POLL_MS = 1000
@@ -56,6 +64,10 @@ class Item:
     record: ConsumerRecord[Any, Any]
     event: Event | None = None
     malformed: str | None = None
+
+
+def _tenant_order(event: Event) -> int:
+    return -1 if event.tenant_id is None else event.tenant_id.int
 
 
 class HandlerFailed(Exception):
@@ -158,10 +170,22 @@ class GroupWorker:
     async def process(
         self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
     ) -> dict[TopicPartition, int]:
-        """Handle a fetched batch; returns the offsets that are safe to commit."""
+        """Handle a fetched batch; returns the offsets that are safe to commit.
+
+        The common case, a batch of well-formed events whose handlers all succeed, is one
+        transaction for every partition of the batch. Otherwise each partition is settled on its
+        own: events before a failure commit, the failing one is retried or dead-lettered, and a
+        partition in trouble does not hold the others back.
+        """
         partitions = list(batch)
+        classified = await asyncio.gather(
+            *(self._classify_all(batch[partition]) for partition in partitions), return_exceptions=True
+        )
+        if await self._handle_together(classified):
+            return {partition: batch[partition][-1].offset + 1 for partition in partitions}
         results = await asyncio.gather(
-            *(self._process_partition(partition, batch[partition]) for partition in partitions), return_exceptions=True
+            *(self._process_partition(items) for items in classified),
+            return_exceptions=True,
         )
         offsets: dict[TopicPartition, int] = {}
         for partition, result in zip(partitions, results, strict=True):
@@ -178,6 +202,30 @@ class GroupWorker:
                 self._retry(consumer, partition, next_offset, retry_in)
         return offsets
 
+    async def _classify_all(self, records: Sequence[ConsumerRecord[Any, Any]]) -> list[Item]:
+        return [await self._classify(record) for record in records]
+
+    async def _handle_together(self, classified: Sequence[list[Item] | BaseException]) -> bool:
+        """Handle every partition's events in one transaction; False (nothing committed) when a
+        partition could not be read, holds malformed bytes, or a handler or the database failed."""
+        events: list[Event] = []
+        for items in classified:
+            if isinstance(items, BaseException):
+                return False
+            for item in items:
+                if item.malformed is not None:
+                    return False
+                if item.event is not None:
+                    events.append(item.event)
+        # Tenant by tenant (a stable sort keeps each partition's, so each key's, order): switching the
+        # session's tenant costs a round trip. Order across tenants is not promised, as across keys.
+        events.sort(key=_tenant_order)
+        try:
+            return await self._transaction(events) is None
+        except Exception as error:
+            log.info("batch transaction failed; settling partition by partition", group=self.group, error=str(error))
+            return False
+
     def _retry(self, consumer: AIOKafkaConsumer, partition: TopicPartition, offset: int, delay: float) -> None:
         if partition not in consumer.assignment():
             return
@@ -185,12 +233,11 @@ class GroupWorker:
         consumer.pause(partition)
         self.retry_at[partition] = time.monotonic() + delay
 
-    async def _process_partition(
-        self, partition: TopicPartition, records: Sequence[ConsumerRecord[Any, Any]]
-    ) -> tuple[int, float | None]:
-        """Settle ``records`` in order. Returns the offset to resume from and, when an event must be
-        retried, the delay before retrying it."""
-        items = [await self._classify(record) for record in records]
+    async def _process_partition(self, items: list[Item] | BaseException) -> tuple[int, float | None]:
+        """Settle one partition's ``items`` in order. Returns the offset to resume from and, when an
+        event must be retried, the delay before retrying it."""
+        if isinstance(items, BaseException):
+            raise items
         start = 0
         while start < len(items):
             end = start
@@ -202,7 +249,7 @@ class GroupWorker:
             if end < len(items):
                 await self._dead_letter(items[end], str(items[end].malformed), attempts=1, reason=dlq.MALFORMED)
             start = end + 1
-        return records[-1].offset + 1, None
+        return items[-1].record.offset + 1, None
 
     async def _classify(self, record: ConsumerRecord[Any, Any]) -> Item:
         headers = header_map(record.headers)
@@ -286,8 +333,7 @@ class GroupWorker:
         self._failing.difference_update(e.id for e in events)
         self._handled.inc(len(handled))
         now = time.time()
-        for event in handled:
-            self._latency.observe(max(0.0, now - event.time.timestamp()))
+        observe_many(self._latency, [max(0.0, now - event.time.timestamp()) for event in handled])
         return None
 
     async def _record_failure(self, event: Event, error: str) -> int:

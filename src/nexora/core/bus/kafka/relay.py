@@ -1,18 +1,25 @@
-"""The outbox relay: committed, sequenced outbox rows to Kafka, in position order, marked after the ack.
+"""The outbox relay: committed outbox rows to Kafka, in commit order per key, removed after the ack.
 
-The outbox stays the source of truth. The sequencer of the PostgreSQL backend stamps committed rows
-with gap-free positions; one relay pass is one transaction holding a transaction-level advisory
-lock, so exactly one relay works at a time across all processes: it reads the oldest unrelayed
-rows in position order, produces them keyed by the event's subject and marks them relayed only
-after the broker acknowledged them. A relay that dies mid-pass marks nothing; the next pass sends
-the rows again, after the copies already sent, so per key the first copy of each event keeps its
-order and consumers drop the repeats by event id.
+The outbox stays the source of truth until the broker has an event. One relay pass is one
+transaction holding a transaction-level advisory lock, so exactly one relay works at a time across
+all processes: it reads the oldest committed rows in id order, produces them keyed by the event's
+subject and, in the same transaction, deletes the rows the broker acknowledged (``acks=all``): from
+then on the topic is the record, kept by Kafka's retention.
+
+Order per key: a row becomes visible when its transaction commits, so a row that commits after an
+earlier pass is sent after everything that pass sent, whatever its id; per key, events reach the
+topic in the order their transactions committed (rows of one transaction in id order). No sequencer
+is needed, and a relayed row costs one DELETE instead of an UPDATE that copies the row and its index
+entries (``benchmarks/bus_bench.py``). A relay that dies mid-pass deletes nothing; the next pass
+sends the rows again, after the copies already sent, so per key the first copy of each event keeps
+its order and consumers drop the repeats by event id.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 
 from nexora.core.bus.kafka import dlq
@@ -28,9 +35,8 @@ log = get_logger("nexora.bus.kafka")
 
 _PENDING_SQL = text(
     """
-    SELECT id, position, topic, key, target_group, envelope FROM core.outbox
-    WHERE relayed_at IS NULL AND position IS NOT NULL
-    ORDER BY position LIMIT :limit
+    SELECT id, topic, key, target_group, CAST(envelope AS text) AS envelope FROM core.outbox
+    WHERE relayed_at IS NULL ORDER BY id LIMIT :limit
     """
 )
 
@@ -47,10 +53,10 @@ class OutboxRelay:
         self.batch_size = batch_size
 
     async def relay_once(self) -> int:
-        """Publish the next pending outbox rows and mark those the broker acknowledged.
+        """Publish the next pending outbox rows and delete those the broker acknowledged.
 
-        Returns how many rows were marked; 0 when nothing is pending or another process holds the
-        relay. Raises :class:`RelayError` after marking the acknowledged prefix when a send failed.
+        Returns how many rows were relayed; 0 when nothing is pending or another process holds the
+        relay. Raises :class:`RelayError` after removing the acknowledged prefix when a send failed.
         """
         failed: str | None = None
         async with self.db.unit_of_work() as session:
@@ -62,7 +68,7 @@ class OutboxRelay:
                 return 0
             messages = [await self._message(row) for row in rows]
             errors = await self.producer.send(messages)
-            # Only the prefix before the first failure is marked: nothing after it may overtake it.
+            # Only the prefix before the first failure is removed: nothing after it may overtake it.
             acknowledged = len(rows)
             for index, error in enumerate(errors):
                 if error is not None:
@@ -70,7 +76,7 @@ class OutboxRelay:
                     break
             if acknowledged:
                 await session.execute(
-                    text("UPDATE core.outbox SET relayed_at = now() WHERE id = ANY(:ids)"),
+                    text("DELETE FROM core.outbox WHERE id = ANY(:ids)"),
                     {"ids": [row.id for row in rows[:acknowledged]]},
                 )
         if failed is not None:
@@ -79,24 +85,19 @@ class OutboxRelay:
 
     async def _message(self, row: Any) -> OutgoingMessage:
         key = row.key.encode()
+        envelope = orjson.loads(row.envelope)  # read as text: orjson parses it faster than the driver
         try:
-            value, headers = await self.codec.encode(row.envelope)
+            value, headers = await self.codec.encode(envelope)
         except WireFormatError as error:
             # A row this build cannot encode must not block every event behind it.
             log.error(
-                "outbox event cannot be encoded; sent to the dead-letter topic", position=row.position, error=str(error)
+                "outbox event cannot be encoded; sent to the dead-letter topic", outbox_id=row.id, error=str(error)
             )
-            failed = dlq.FailedRecord(row.topic, -1, row.position, key, _json(row.envelope), ())
+            failed = dlq.FailedRecord(row.topic, -1, row.id, key, row.envelope.encode(), ())
             return dlq.dead_letter_message(failed, group="", error=str(error), attempts=0, reason="unencodable")
         if row.target_group:
             headers.append((TARGET_GROUP_HEADER, row.target_group.encode()))
         return OutgoingMessage(row.topic, key, value, headers)
-
-
-def _json(value: Any) -> bytes:
-    import json
-
-    return json.dumps(value, separators=(",", ":")).encode()
 
 
 async def relay_backlog(db: Database) -> dict[str, dict[str | None, int]]:
