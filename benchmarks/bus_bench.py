@@ -409,6 +409,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="Length of each paced run.")
     parser.add_argument("--max-events", type=int, default=40_000, help="Events of each unpaced and drain run.")
     parser.add_argument("--backends", default="postgres,kafka")
+    parser.add_argument("--runs", default="paced,unpaced,drain", help="Which runs, of paced, unpaced and drain.")
     parser.add_argument("--role", default="main", choices=["main", "consumer", "relay", "publish"])
     parser.add_argument("--backend", default="postgres")
     parser.add_argument("--db", default="")
@@ -462,11 +463,15 @@ def main() -> None:
         results.append(result)
         print(json.dumps(result), flush=True)
 
+    runs = set(args.runs.split(","))
     for backend in args.backends.split(","):
-        show(live(backend, rate=args.rate, count=int(args.rate * args.seconds)))
-        show(live(backend, rate=0, count=args.max_events))
-        for result in drain(backend, count=args.max_events):
-            show(result)
+        if "paced" in runs:
+            show(live(backend, rate=args.rate, count=int(args.rate * args.seconds)))
+        if "unpaced" in runs:
+            show(live(backend, rate=0, count=args.max_events))
+        if "drain" in runs:
+            for result in drain(backend, count=args.max_events):
+                show(result)
     print()
     for r in results:
         if "cpu_parts_us" in r:

@@ -28,7 +28,7 @@ NOTIFY_CHANNEL = "nexora_outbox"
 _INSERT_OUTBOX = text(
     """
     INSERT INTO core.outbox (event_id, topic, type, key, tenant_id, target_group, envelope)
-    SELECT event_id, topic, type, key, tenant_id, CAST(:target_group AS text), CAST(envelope AS jsonb)
+    SELECT event_id, topic, type, key, tenant_id, CAST(:target_group AS text), CAST(envelope AS json)
     FROM unnest(
         CAST(:event_ids AS uuid[]), CAST(:topics AS text[]), CAST(:types AS text[]), CAST(:keys AS text[]),
         CAST(:tenant_ids AS uuid[]), CAST(:envelopes AS text[])

@@ -10,7 +10,7 @@ them once the broker has them (``relayed_at`` is only set by releases before 202
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, Table, Text, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 from sqlalchemy.types import Uuid
 
 metadata = MetaData(schema="core")
@@ -26,7 +26,7 @@ outbox = Table(
     Column("key", Text, nullable=False),
     Column("tenant_id", Uuid, nullable=True),
     Column("target_group", Text, nullable=True),
-    Column("envelope", JSONB, nullable=False),
+    Column("envelope", JSON, nullable=False),  # written once, read whole: json keeps it as text
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("relayed_at", DateTime(timezone=True), nullable=True),
     # Rows are inserted unsequenced (and stay so on the Kafka bus): position indexes skip NULLs.

@@ -73,12 +73,17 @@ def event_type(name: str) -> EventType:
         raise ValidationFailed(f"unknown event type '{name}': add it to the schema catalogue") from None
 
 
+@cache
+def _field_names(name: str, version: int) -> frozenset[str]:
+    return frozenset(f["name"] for f in _parsed(name, version)["fields"])
+
+
 def check_payload(name: str, data: dict[str, Any]) -> None:
     """Raise :class:`ValidationFailed` unless ``data`` matches the newest schema of ``name``."""
     known = event_type(name)
     schema = known.parsed_schema()
-    unknown = sorted(set(data) - {f["name"] for f in schema["fields"]})
-    if unknown:
+    if not _field_names(name, known.version).issuperset(data):
+        unknown = sorted(set(data) - _field_names(name, known.version))
         raise ValidationFailed(f"payload of '{name}' has fields its schema does not define: {unknown}")
     # The boolean check first: with raise_errors=True, fastavro builds (and JSON-encodes) an exception
     # for every union branch that does not match, even when the payload is valid (~60 us an event).
@@ -88,6 +93,19 @@ def check_payload(name: str, data: dict[str, Any]) -> None:
         validate(data, schema, raise_errors=True)
     except Exception as error:  # fastavro raises ValidationError or ValueError subclasses
         raise ValidationFailed(f"payload of '{name}' does not match its schema: {error}") from None
+
+
+# Tenants are few and repeat on every event: format each id once (bounded, cleared when full).
+_TENANT_TEXTS: dict[uuid.UUID, str] = {}
+
+
+def _tenant_text(tenant_id: uuid.UUID) -> str:
+    found = _TENANT_TEXTS.get(tenant_id)
+    if found is None:
+        if len(_TENANT_TEXTS) >= 10_000:
+            _TENANT_TEXTS.clear()
+        found = _TENANT_TEXTS[tenant_id] = str(tenant_id)
+    return found
 
 
 @dataclass(frozen=True)
@@ -154,7 +172,7 @@ class Event:
             "type": self.type,
             "time": self.time.isoformat(),
             "subject": self.subject,
-            "tenant": str(self.tenant_id) if self.tenant_id else None,
+            "tenant": _tenant_text(self.tenant_id) if self.tenant_id else None,
             "actor": self.actor,
             "requestid": self.request_id,
             "sourceaddress": self.source_address,

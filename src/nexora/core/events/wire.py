@@ -51,6 +51,10 @@ _ATTRIBUTES = {
 
 
 _ATTRIBUTE_HEADERS = tuple(_ATTRIBUTES.items())
+# The envelopes this build writes always say CloudEvents 1.0 and carry Avro: the same two headers.
+_SPEC_VERSION_HEADER = ("ce_specversion", SPEC_VERSION.encode())
+_CONTENT_TYPE_HEADER = ("content-type", CONTENT_TYPE.encode())
+_VARYING_HEADERS = tuple(item for item in _ATTRIBUTE_HEADERS if item[0] != "specversion")
 
 
 class WireFormatError(ValueError):
@@ -231,12 +235,13 @@ class EventCodec:
         buffer.write(bytes((MAGIC_BYTE,)))
         buffer.write(schema_id.to_bytes(4, "big"))
         schemaless_writer(buffer, known.parsed_schema(version), envelope["data"])
-        headers: Headers = [
-            (header, value.encode() if isinstance(value, str) else str(value).encode())
-            for attribute, header in _ATTRIBUTE_HEADERS
-            if (value := envelope.get(attribute)) is not None
-        ]
-        headers.append(("content-type", CONTENT_TYPE.encode()))
+        get = envelope.get
+        headers: Headers = [_SPEC_VERSION_HEADER]
+        for attribute, header in _VARYING_HEADERS:
+            value = get(attribute)
+            if value is not None:
+                headers.append((header, value.encode() if value.__class__ is str else str(value).encode()))
+        headers.append(_CONTENT_TYPE_HEADER)
         return buffer.getvalue(), headers
 
     async def decode(self, value: bytes | None, headers: Mapping[str, bytes]) -> Event:
