@@ -303,7 +303,7 @@ def _latency(latencies: list[float]) -> dict[str, float]:
     }
 
 
-def live(backend: str, *, rate: int, count: int) -> dict[str, Any]:
+def live(backend: str, *, rate: int, count: int, batch: int) -> dict[str, Any]:
     """Publish ``count`` events at ``rate``/s (0: unpaced) into a running bus; time until the last is handled."""
     folder = Path(tempfile.mkdtemp(prefix="nexora-bus-bench-"))
     tag = f"b{uuid.uuid4().hex[:8]}"
@@ -322,7 +322,6 @@ def live(backend: str, *, rate: int, count: int) -> dict[str, Any]:
                 processes.append(_child("relay", backend, db, bootstrap, relay_out, tag=tag, expect=0))
                 _wait_file(Path(str(relay_out) + ".ready"), processes, 60)
             publisher_out = folder / "publisher.json"
-            batch = 100 if rate else 500
             names = ["consumer", "relay"][: len(processes)]
             meter = CpuMeter({**{n: p.pid for n, p in zip(names, processes, strict=True)}, "tansu": TANSU_PIDS[-1]})
             processes.append(
@@ -418,7 +417,9 @@ def main() -> None:
     parser.add_argument("--tag", default="")
     parser.add_argument("--expect", type=int, default=0)
     parser.add_argument("--count", type=int, default=0)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument(
+        "--batch", type=int, default=500, help="Events per publishing transaction (a bulk publisher's batch)."
+    )
     parser.add_argument("--budget", type=float, default=120.0, help="Seconds a consumer waits for all events.")
     args = parser.parse_args()
     if args.role in ("consumer", "relay", "publish"):
@@ -466,9 +467,9 @@ def main() -> None:
     runs = set(args.runs.split(","))
     for backend in args.backends.split(","):
         if "paced" in runs:
-            show(live(backend, rate=args.rate, count=int(args.rate * args.seconds)))
+            show(live(backend, rate=args.rate, count=int(args.rate * args.seconds), batch=args.batch))
         if "unpaced" in runs:
-            show(live(backend, rate=0, count=args.max_events))
+            show(live(backend, rate=0, count=args.max_events, batch=args.batch))
         if "drain" in runs:
             for result in drain(backend, count=args.max_events):
                 show(result)

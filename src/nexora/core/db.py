@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, MetaData, text
 from sqlalchemy.engine import make_url
@@ -22,6 +22,9 @@ from sqlalchemy.types import Uuid
 
 from nexora.core.config import DatabaseSettings
 from nexora.core.ids import utcnow
+
+if TYPE_CHECKING:
+    import asyncpg
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -77,6 +80,7 @@ class Database:
         server_settings = {"application_name": "nexora"}
         if settings.statement_timeout_ms:
             server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+        self.server_settings = server_settings
         options: dict[str, Any] = {
             "pool_size": settings.pool_size,
             "max_overflow": settings.max_overflow,
@@ -97,6 +101,15 @@ class Database:
             if tenant_id is not None:
                 await set_tenant(session, tenant_id)
             yield session
+
+    async def connect_raw(self, application_name: str) -> asyncpg.Connection:
+        """A dedicated driver connection outside the pool (LISTEN, or a loop of many small
+        transactions where the ORM session's overhead per transaction would dominate)."""
+        import asyncpg
+
+        dsn = to_url(self.url, "asyncpg").replace("postgresql+asyncpg://", "postgresql://", 1)
+        settings = {**self.server_settings, "application_name": application_name}
+        return await asyncpg.connect(dsn, server_settings=settings)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -15,7 +15,7 @@ from nexora.core.bus import Subscription, publish
 from nexora.core.bus.kafka import DECLARED_TOPICS, KafkaBus
 from nexora.core.bus.kafka.clients import AsyncProducer, KafkaAdmin, OutgoingMessage
 from nexora.core.bus.kafka.relay import OutboxRelay
-from nexora.core.events import catalogue
+from nexora.core.events import Event, catalogue
 from nexora.core.events.wire import CatalogueSchemas, EventCodec, header_map
 from tests.core.bus_backends.harness import Backend, only_tagged, unique, wait_for
 from tests.core.bus_backends.kafka_records import produce_raw, read_topic
@@ -100,6 +100,7 @@ async def test_an_event_committed_after_a_later_one_is_relayed_after_it_and_not_
         while await relay.relay_once():
             pass
     finally:
+        await relay.close()
         await producer.close()
 
     assert await _relayed(kafka.db, [late.id])
@@ -110,6 +111,27 @@ async def test_an_event_committed_after_a_later_one_is_relayed_after_it_and_not_
     assert left == 0, "relayed rows are removed from the outbox"
     records = [r for r in await read_topic(kafka.settings.kafka, "auth.events") if r.key == subject.encode()]
     assert [_id(r) for r in records] == [early.id, late.id]
+
+
+async def test_copies_of_an_event_in_one_fetched_batch_are_handled_once(kafka: Backend) -> None:
+    """A relay that died after producing but before removing its rows sends them again: the copies
+    may arrive in the same batch as the original, and only the first is handled."""
+    assert kafka.settings is not None
+    tag = unique("copies")
+    group = unique("copies")
+    codec = EventCodec(CatalogueSchemas())
+    events = [
+        Event(type="auth.logout", data={"user_id": f"{tag}-{i}"}, source="tests", subject=f"{tag}-subject")
+        for i in range(4)
+    ]
+    encoded = [await codec.encode(event.to_cloudevent()) for event in events]
+    records = [OutgoingMessage("auth.events", f"{tag}-subject".encode(), value, headers) for value, headers in encoded]
+    # One key, so one partition, in this order: the last event is handled after every copy.
+    await produce_raw(kafka.settings.kafka, *records[:3], *records[:2], records[0], records[3])
+    ids = [event.id for event in events]
+    async with kafka.running(Subscription(group, ("auth.events",), only_tagged(tag, recorder(group)))):
+        await wait_for(lambda: _handled(kafka.db, group, ids))
+    assert await deliveries(kafka.db, group, ids) == dict.fromkeys(ids, 1)
 
 
 async def test_a_poison_event_reaches_the_dlq_topic_with_its_error_in_headers(kafka: Backend) -> None:

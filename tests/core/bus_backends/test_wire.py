@@ -53,6 +53,25 @@ async def test_an_event_survives_encoding_and_decoding() -> None:
     assert dict(headers)["content-type"] == b"application/avro"
 
 
+async def test_a_batch_encodes_each_envelope_and_names_what_cannot_be_encoded_in_its_place() -> None:
+    codec = EventCodec(CatalogueSchemas())
+    good = [_envelope(), _envelope()]
+    unknown = {**_envelope(), "type": "auth.nope"}
+    misfit = {**_envelope(), "data": {"user_id": 7}}
+    no_version = {**_envelope(), "dataschemaversion": 99}
+    encoded = await codec.encode_many([good[0], unknown, misfit, no_version, good[1]])
+    assert [type(item).__name__ for item in encoded] == ["tuple", *["WireFormatError"] * 3, "tuple"]
+    assert str(encoded[1]) == "unknown event type 'auth.nope': it is not in the schema catalogue"
+    assert str(encoded[2]).startswith("the data of 'auth.user_created' does not fit its schema")
+    assert str(encoded[3]) == "'auth.user_created' has no schema version 99"
+    for envelope, item in ((good[0], encoded[0]), (good[1], encoded[4])):
+        assert isinstance(item, tuple)
+        value, headers = item
+        assert (await codec.decode(value, header_map(headers))).to_cloudevent() == envelope
+    with pytest.raises(WireFormatError, match=r"auth\.nope"):
+        await codec.encode(unknown)
+
+
 @pytest.mark.parametrize(
     ("value", "headers", "reason"),
     [

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.core.bus import NOTIFY_CHANNEL, DeadLetter, Subscription, write_outbox
 from nexora.core.config import BusSettings
-from nexora.core.db import Database, set_tenant, to_url
+from nexora.core.db import Database, set_tenant
 from nexora.core.events import Event, topics
 from nexora.core.observability import (
     BUS_DEAD_LETTERS,
@@ -396,8 +396,6 @@ class PostgresBus:
     # ---- loops --------------------------------------------------------------------------------
 
     async def _listen_loop(self) -> None:
-        dsn = to_url(self.db.url, "asyncpg").replace("postgresql+asyncpg://", "postgresql://", 1)
-
         def on_outbox(*_: Any) -> None:
             self._sequencer_wakeup.set()
 
@@ -406,7 +404,7 @@ class PostgresBus:
 
         while not self._stopping.is_set():
             try:
-                self._listener = await asyncpg.connect(dsn, server_settings={"application_name": "nexora-bus"})
+                self._listener = await self.db.connect_raw("nexora-bus")
                 await self._listener.add_listener(NOTIFY_CHANNEL, on_outbox)
                 await self._listener.add_listener(SEQUENCED_CHANNEL, on_sequenced)
                 # Catch up on anything published while we were not listening.

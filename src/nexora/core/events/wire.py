@@ -226,23 +226,59 @@ class EventCodec:
 
     async def encode(self, envelope: Mapping[str, Any]) -> tuple[bytes, Headers]:
         """The record value and headers of an outbox envelope (``Event.to_cloudevent()``)."""
-        known = catalogue().get(envelope["type"])
+        (encoded,) = await self.encode_many([envelope])
+        if isinstance(encoded, WireFormatError):
+            raise encoded
+        return encoded
+
+    async def encode_many(
+        self, envelopes: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[bytes, Headers] | WireFormatError]:
+        """:meth:`encode` for a batch: schema ids are resolved once per type and version, then every
+        envelope is encoded without a suspension point; an envelope that cannot be encoded yields its
+        :class:`WireFormatError` in its place."""
+        prefixes: dict[tuple[str, int], tuple[bytes, Any] | WireFormatError] = {}
+        encoded: list[tuple[bytes, Headers] | WireFormatError] = []
+        for envelope in envelopes:
+            name = envelope["type"]
+            version = envelope.get("dataschemaversion") or 0
+            target = prefixes.get((name, version))
+            if target is None:
+                target = prefixes[(name, version)] = await self._target(name, version)
+            if isinstance(target, WireFormatError):
+                encoded.append(target)
+                continue
+            prefix, schema = target
+            buffer = io.BytesIO()
+            buffer.write(prefix)
+            try:
+                schemaless_writer(buffer, schema, envelope["data"])
+            except Exception as error:  # fastavro raises ValueError, TypeError, KeyError ... on bad data
+                encoded.append(WireFormatError(f"the data of '{name}' does not fit its schema: {type(error).__name__}"))
+                continue
+            get = envelope.get
+            headers: Headers = [_SPEC_VERSION_HEADER]
+            for attribute, header in _VARYING_HEADERS:
+                value = get(attribute)
+                if value is not None:
+                    headers.append((header, value.encode() if value.__class__ is str else str(value).encode()))
+            headers.append(_CONTENT_TYPE_HEADER)
+            encoded.append((buffer.getvalue(), headers))
+        return encoded
+
+    async def _target(self, name: str, version: Any) -> tuple[bytes, Any] | WireFormatError:
+        """The wire-format prefix (magic byte and schema id) and writer schema of a type's version."""
+        known = catalogue().get(name)
         if known is None:
-            raise WireFormatError(f"unknown event type '{envelope['type']}': it is not in the schema catalogue")
-        version = int(envelope.get("dataschemaversion") or known.version)
-        schema_id = await self.schemas.schema_id(known, version)
-        buffer = io.BytesIO()
-        buffer.write(bytes((MAGIC_BYTE,)))
-        buffer.write(schema_id.to_bytes(4, "big"))
-        schemaless_writer(buffer, known.parsed_schema(version), envelope["data"])
-        get = envelope.get
-        headers: Headers = [_SPEC_VERSION_HEADER]
-        for attribute, header in _VARYING_HEADERS:
-            value = get(attribute)
-            if value is not None:
-                headers.append((header, value.encode() if value.__class__ is str else str(value).encode()))
-        headers.append(_CONTENT_TYPE_HEADER)
-        return buffer.getvalue(), headers
+            return WireFormatError(f"unknown event type '{name}': it is not in the schema catalogue")
+        try:
+            number = int(version or known.version)
+            schema_id = await self.schemas.schema_id(known, number)
+        except WireFormatError as error:
+            return error
+        except (TypeError, ValueError):
+            return WireFormatError(f"'{name}' has no schema version {str(version)[:20]}")
+        return bytes((MAGIC_BYTE,)) + schema_id.to_bytes(4, "big"), known.parsed_schema(number)
 
     async def decode(self, value: bytes | None, headers: Mapping[str, bytes]) -> Event:
         """The event of a record; :class:`WireFormatError` says why when the bytes are not one."""

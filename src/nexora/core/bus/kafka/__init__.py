@@ -22,7 +22,7 @@ from nexora.core.bus.kafka.clients import AsyncProducer, KafkaAdmin, dlq_topic
 from nexora.core.bus.kafka.consumer import GroupWorker
 from nexora.core.bus.kafka.relay import RELAY_BATCH, OutboxRelay, RelayError, relay_backlog
 from nexora.core.config import Settings
-from nexora.core.db import Database, to_url
+from nexora.core.db import Database
 from nexora.core.errors import ConfigurationError, ValidationFailed
 from nexora.core.events import topics as catalogue_topics
 from nexora.core.events.wire import EventCodec, schema_source
@@ -133,6 +133,9 @@ class KafkaBus:
         self._member_tasks.clear()
         self._relay_task = None
         self.workers.clear()
+        if self.relay is not None:
+            await self.relay.close()
+            self.relay = None
         if self.producer is not None:
             await self.producer.close()
             self.producer = None
@@ -160,11 +163,10 @@ class KafkaBus:
                 await self._sleep(RESTART_SECONDS)
 
     async def _listen_loop(self) -> None:
-        dsn = to_url(self.db.url, "asyncpg").replace("postgresql+asyncpg://", "postgresql://", 1)
         while not self._stopping.is_set():
             listener: asyncpg.Connection | None = None
             try:
-                listener = await asyncpg.connect(dsn, server_settings={"application_name": "nexora-relay"})
+                listener = await self.db.connect_raw("nexora-relay-listener")
                 # The outbox trigger notifies at each publishing commit; the relay reads committed rows
                 # directly (no sequencer: see nexora.core.bus.kafka.relay).
                 await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self._relay_wakeup.set())

@@ -306,13 +306,15 @@ class GroupWorker:
         handled: list[Event] = []
         try:
             async with self.db.unit_of_work() as session:
-                fresh = set(
-                    (await session.execute(_MARK_SQL, {"g": self.group, "ids": [e.id for e in events]})).scalars()
-                )
+                marked = (await session.execute(_MARK_SQL, {"g": self.group, "ids": [e.id for e in events]})).all()
+                # Usually every event is new: then there is nothing to look up.
+                fresh = None if len(marked) == len(events) else {row[0] for row in marked}
                 tenant: object = object()
                 for index, event in enumerate(events):
-                    if event.id not in fresh:
-                        continue
+                    if fresh is not None:
+                        if event.id not in fresh:
+                            continue
+                        fresh.discard(event.id)  # a second copy in the same batch is a repeat too
                     if event.tenant_id != tenant:
                         await set_tenant(session, event.tenant_id)
                         tenant = event.tenant_id
@@ -322,7 +324,7 @@ class GroupWorker:
                         message = scrub_text(f"{type(error).__name__}: {error}")[: dlq.MAX_ERROR_LENGTH]
                         raise HandlerFailed(index, message) from error
                     handled.append(event)
-                recovered = [e.id for e in events if e.id in self._failing and e.id in fresh]
+                recovered = [e.id for e in handled if e.id in self._failing] if self._failing else []
                 if recovered:
                     await session.execute(
                         text("DELETE FROM core.delivery_failure WHERE group_name = :g AND event_id = ANY(:ids)"),
@@ -330,7 +332,8 @@ class GroupWorker:
                     )
         except HandlerFailed as failure:
             return failure
-        self._failing.difference_update(e.id for e in events)
+        if self._failing:
+            self._failing.difference_update(e.id for e in events)
         self._handled.inc(len(handled))
         now = time.time()
         observe_many(self._latency, [max(0.0, now - event.time.timestamp()) for event in handled])
