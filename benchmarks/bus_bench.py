@@ -12,16 +12,23 @@ Runs per backend:
 - drain: the events wait in the outbox first; the relay (Kafka) and then the consumer are timed
   alone, which is what each stage sustains when it has the machine to itself.
 
+The live runs also report the CPU each part spent per event (publisher, consumer, relay, tansu and
+every PostgreSQL process), and how many of the machine's cores were busy: a run that keeps every
+core busy is bound by CPU, and the per-event figures say where it goes. The first line is a
+calibration (a pure-Python loop): shared machines change speed, so compare runs that carry it.
+
 Goals: issue 2 (postgres) >= 5,000 events/s and p99 < 250 ms; issue 3 (kafka) >= 20,000 events/s
 and p99 < 500 ms. Each backend is the other's in-run comparison (ratios printed at the end).
 
 Run: .venv/bin/python benchmarks/bus_bench.py [--rate 2000] [--seconds 8] [--max-events 40000]
+     [--backends postgres,kafka] [--runs paced,unpaced,drain] [--batch 500]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -390,6 +397,39 @@ def drain(backend: str, *, count: int) -> list[dict[str, Any]]:
     return results
 
 
+def _child_main(args: argparse.Namespace) -> None:
+    """A publisher, relay or consumer process. ``BENCH_PROFILE=<dir>`` writes a cProfile of each;
+    ``BENCH_GC=1`` prints the time each spent in the garbage collector."""
+    import gc
+
+    import nexora.core.bus.kafka
+    import nexora.core.bus.postgres  # noqa: F401
+    from nexora.core.runtime import tune_collector
+
+    tune_collector()  # as `nexora api` and `nexora worker` do
+    if os.environ.get("BENCH_GC"):
+        spent = [0.0, 0.0]
+
+        def timing(phase: str, _: dict[str, Any]) -> None:
+            if phase == "start":
+                spent[1] = time.perf_counter()
+            else:
+                spent[0] += time.perf_counter() - spent[1]
+
+        gc.callbacks.append(timing)
+        atexit.register(lambda: print(f"{args.role}: {spent[0]:.2f}s in the garbage collector", file=sys.stderr))
+    run = _run_bus(args) if args.role != "publish" else _publish(args)
+    profile_dir = os.environ.get("BENCH_PROFILE")
+    if not profile_dir:
+        asyncio.run(run)
+        return
+    import cProfile
+
+    with cProfile.Profile() as profiler:
+        asyncio.run(run)
+    profiler.dump_stats(str(Path(profile_dir) / f"{args.role}-{os.getpid()}.prof"))
+
+
 def _loop_ns(steps: int = 2_000_000) -> float:
     """A calibration figure: shared machines change speed between sessions, so runs carry it."""
     best = float("inf")
@@ -423,38 +463,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=120.0, help="Seconds a consumer waits for all events.")
     args = parser.parse_args()
     if args.role in ("consumer", "relay", "publish"):
-        run = _run_bus(args) if args.role != "publish" else _publish(args)
-        profile_dir = os.environ.get("BENCH_PROFILE")
-        import gc
-
-        import nexora.core.bus.kafka
-        import nexora.core.bus.postgres  # noqa: F401
-        from nexora.core.runtime import tune_collector
-
-        tune_collector()  # as `nexora api`/`nexora worker` do
-        if os.environ.get("BENCH_GC"):
-            spent = [0.0, 0]
-            started = [0.0]
-
-            def timing(phase: str, info: dict[str, Any]) -> None:
-                if phase == "start":
-                    started[0] = time.perf_counter()
-                else:
-                    spent[0] += time.perf_counter() - started[0]
-                    spent[1] += 1
-
-            gc.callbacks.append(timing)
-            import atexit
-
-            atexit.register(lambda: print(f"{args.role}: gc {spent[1]} collections {spent[0]:.2f}s", file=sys.stderr))
-        if not profile_dir:
-            asyncio.run(run)
-            return
-        import cProfile
-
-        with cProfile.Profile() as profiler:
-            asyncio.run(run)
-        profiler.dump_stats(str(Path(profile_dir) / f"{args.role}-{os.getpid()}.prof"))
+        _child_main(args)
         return
 
     print(f"machine speed: {_loop_ns():.0f} ns per pure-Python loop step (lower is faster)", flush=True)
