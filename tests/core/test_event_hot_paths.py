@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import CollectorRegistry, Histogram
 
-from nexora.core.events import Event
+from nexora.core.events import Event, all_finite
 from nexora.core.observability import observe_many
 
 
@@ -71,3 +71,10 @@ def test_observe_many_records_the_same_buckets_sum_and_count_as_observing_each_v
         assert got[key] == pytest.approx(value), key
     assert got[("h_count", (("group", "g"),))] == len(values)
     assert got[("h_bucket", (("group", "g"), ("le", "0.005")))] == sum(1 for v in values if v <= 0.005)
+
+
+def test_non_finite_numbers_are_found_wherever_they_are_nested() -> None:
+    assert all_finite({"a": 1.5, "b": [1, 2.0, {"c": "nan"}], "d": None})
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        assert not all_finite({"a": bad})
+        assert not all_finite({"a": [1.0, {"b": bad}]})

@@ -8,6 +8,7 @@ validated against the newest version when published, on every bus backend.
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 import uuid
 from dataclasses import dataclass, field
@@ -78,6 +79,23 @@ def _field_names(name: str, version: int) -> frozenset[str]:
     return frozenset(f["name"] for f in _parsed(name, version)["fields"])
 
 
+@cache
+def _has_floating_point(name: str, version: int) -> bool:
+    text = catalogue()[name].schema_text(version)
+    return '"double"' in text or '"float"' in text
+
+
+def all_finite(value: Any) -> bool:
+    """False when ``value`` holds NaN or an infinity, which JSON (the outbox) cannot carry."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(all_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(all_finite(item) for item in value)
+    return True
+
+
 def check_payload(name: str, data: dict[str, Any]) -> None:
     """Raise :class:`ValidationFailed` unless ``data`` matches the newest schema of ``name``."""
     known = event_type(name)
@@ -88,6 +106,8 @@ def check_payload(name: str, data: dict[str, Any]) -> None:
     # The boolean check first: with raise_errors=True, fastavro builds (and JSON-encodes) an exception
     # for every union branch that does not match, even when the payload is valid (~60 us an event).
     if validate(data, schema, raise_errors=False):
+        if _has_floating_point(name, known.version) and not all_finite(data):
+            raise ValidationFailed(f"payload of '{name}' holds NaN or an infinity, which events cannot carry")
         return
     try:
         validate(data, schema, raise_errors=True)
