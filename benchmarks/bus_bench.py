@@ -404,9 +404,9 @@ def _child_main(args: argparse.Namespace) -> None:
 
     import nexora.core.bus.kafka
     import nexora.core.bus.postgres  # noqa: F401
-    from nexora.core.runtime import tune_collector
+    from nexora.core.runtime import run_service, tune_collector
 
-    tune_collector()  # as `nexora api` and `nexora worker` do
+    tune_collector()  # as `nexora api` and `nexora worker` do, and on the same event loop
     if os.environ.get("BENCH_GC"):
         spent = [0.0, 0.0]
 
@@ -420,13 +420,14 @@ def _child_main(args: argparse.Namespace) -> None:
         atexit.register(lambda: print(f"{args.role}: {spent[0]:.2f}s in the garbage collector", file=sys.stderr))
     run = _run_bus(args) if args.role != "publish" else _publish(args)
     profile_dir = os.environ.get("BENCH_PROFILE")
+    start = run_service if not os.environ.get("BENCH_ASYNCIO_LOOP") else asyncio.run
     if not profile_dir:
-        asyncio.run(run)
+        start(run)
         return
     import cProfile
 
     with cProfile.Profile() as profiler:
-        asyncio.run(run)
+        start(run)
     profiler.dump_stats(str(Path(profile_dir) / f"{args.role}-{os.getpid()}.prof"))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from nexora.core.runtime import GC_THRESHOLDS, tune_collector
+from nexora.core.runtime import GC_THRESHOLDS, run_service, tune_collector
 
 
 def test_services_freeze_start_up_objects_and_collect_young_objects_less_often() -> None:
@@ -17,3 +17,17 @@ def test_services_freeze_start_up_objects_and_collect_young_objects_less_often()
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_services_run_on_uvloop_when_it_is_installed() -> None:
+    import asyncio
+
+    import uvloop
+
+    seen: list[type] = []
+
+    async def main() -> None:
+        seen.append(type(asyncio.get_running_loop()))
+
+    run_service(main())
+    assert seen == [uvloop.Loop]

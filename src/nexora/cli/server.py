@@ -161,7 +161,7 @@ def worker(
 ) -> None:
     """Run the consumers and schedules of some worker roles. Needs NEXORA_DATABASE_URL."""
     from nexora.core.errors import NexoraError
-    from nexora.core.runtime import tune_collector
+    from nexora.core.runtime import run_service, tune_collector
     from nexora.workers.runtime import Workers, expand_roles, open_runtime
 
     settings = settings_for(None)
@@ -185,4 +185,4 @@ def worker(
             await stop.wait()
             await workers.stop()
 
-    asyncio.run(run())
+    run_service(run())
