@@ -13,7 +13,7 @@ import tomllib
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -115,17 +115,8 @@ def check_payload(name: str, data: dict[str, Any]) -> None:
         raise ValidationFailed(f"payload of '{name}' does not match its schema: {error}") from None
 
 
-# Tenants are few and repeat on every event: format each id once (bounded, cleared when full).
-_TENANT_TEXTS: dict[uuid.UUID, str] = {}
-
-
-def _tenant_text(tenant_id: uuid.UUID) -> str:
-    found = _TENANT_TEXTS.get(tenant_id)
-    if found is None:
-        if len(_TENANT_TEXTS) >= 10_000:
-            _TENANT_TEXTS.clear()
-        found = _TENANT_TEXTS[tenant_id] = str(tenant_id)
-    return found
+# Tenants are few and repeat on every event: format each id once (the least recently seen drop out).
+_tenant_text = lru_cache(maxsize=10_000)(str)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -331,19 +332,8 @@ def _attribute_texts(headers: Mapping[str, bytes]) -> dict[str, str]:
     return texts
 
 
-# Tenants are few and repeat on every record: parse each id once (bounded, cleared when full).
-_TENANT_IDS: dict[str, uuid.UUID] = {}
-_TENANT_IDS_MAX = 10_000
-
-
-def _tenant_id(text: str) -> uuid.UUID:
-    found = _TENANT_IDS.get(text)
-    if found is None:
-        found = uuid.UUID(text)
-        if len(_TENANT_IDS) >= _TENANT_IDS_MAX:
-            _TENANT_IDS.clear()
-        _TENANT_IDS[text] = found
-    return found
+# Tenants are few and repeat on every record: parse each id once (the least recently seen drop out).
+_tenant_id = lru_cache(maxsize=10_000)(uuid.UUID)
 
 
 def _event(texts: Mapping[str, str], name: str, data: dict[str, Any], version: int) -> Event:
