@@ -136,6 +136,10 @@ class KafkaSettings(BaseSettings):
     sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
     session_timeout_ms: int = Field(default=10_000, ge=1000, description="Consumer group session timeout.")
     max_poll_interval_ms: int = Field(default=300_000, ge=1000, description="Consumer max poll interval.")
+    relay: bool = Field(
+        default=True,
+        description="This process may lead the outbox relay (one process leads). false: never (e.g. workers).",
+    )
 
 
 class CryptoSettings(BaseSettings):

@@ -3,9 +3,11 @@ the schema registry path, readiness and lag metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 
+import psycopg
 import pytest
 from fastavro import schemaless_reader
 from prometheus_client import REGISTRY, generate_latest
@@ -111,6 +113,163 @@ async def test_an_event_committed_after_a_later_one_is_relayed_after_it_and_not_
     assert left == 0, "relayed rows are removed from the outbox"
     records = [r for r in await read_topic(kafka.settings.kafka, "auth.events") if r.key == subject.encode()]
     assert [_id(r) for r in records] == [early.id, late.id]
+
+
+async def _outbox_id(session, event_id: uuid.UUID) -> int:
+    return await session.scalar(text("SELECT id FROM core.outbox WHERE event_id = :e"), {"e": event_id})
+
+
+async def _relay_until_idle(relay: OutboxRelay, passes: int = 5) -> int:
+    """Several passes, as the relay loop runs them on each wake-up; how many rows they sent."""
+    return sum([await relay.relay_once() for _ in range(passes)])
+
+
+async def test_the_relay_floor_never_passes_a_writer_that_is_still_running(kafka: Backend) -> None:
+    """Passes scan from a floor (dead entries of deleted rows below it are never walked again); the
+    floor stays below the row of a transaction that is still open, however many passes run, so that
+    row is relayed by the first pass after it commits, with no sweep from the lowest id."""
+    assert kafka.settings is not None
+    tag = unique("floor")
+    producer = AsyncProducer(kafka.settings.kafka)
+    relay = OutboxRelay(kafka.db, producer, EventCodec(CatalogueSchemas()), batch_size=3, sweep_seconds=1e9)
+    try:
+        async with kafka.db.unit_of_work() as session:
+            before = await publish(session, "auth.logout", {"user_id": f"{tag}-0"}, source="tests", subject=tag)
+            before_id = await _outbox_id(session, before.id)
+        await _relay_until_idle(relay)
+        assert relay.floor >= before_id
+        async with kafka.db.unit_of_work() as slow:
+            late = await publish(slow, "auth.logout", {"user_id": f"{tag}-late"}, source="tests", subject=tag)
+            late_id = await _outbox_id(slow, late.id)
+            async with kafka.db.unit_of_work() as quick:
+                early = [
+                    await publish(quick, "auth.logout", {"user_id": f"{tag}-{i}"}, source="tests", subject=tag)
+                    for i in range(1, 8)
+                ]
+            assert await _relay_until_idle(relay, 8) >= 7
+            assert await _relayed(kafka.db, [event.id for event in early])
+            assert before_id <= relay.floor < late_id, "the floor waits for the open transaction"
+        assert await relay.relay_once() >= 1, "the first pass after the commit finds the late row"
+        assert await _relayed(kafka.db, [late.id])
+        async with kafka.db.unit_of_work() as session:
+            newest = await publish(session, "auth.logout", {"user_id": f"{tag}-new"}, source="tests", subject=tag)
+            newest_id = await _outbox_id(session, newest.id)
+        await _relay_until_idle(relay)
+        assert relay.floor >= newest_id, "with no writer running the floor reaches the newest row sent"
+    finally:
+        await relay.close()
+        await producer.close()
+    records = [r for r in await read_topic(kafka.settings.kafka, "auth.events") if r.key == tag.encode()]
+    sent = [_id(r) for r in records]
+    assert sent == [before.id, *(event.id for event in early), late.id, newest.id], "commit order per key"
+
+
+async def test_a_row_below_the_floor_is_relayed_by_the_sweep(kafka: Backend, database) -> None:
+    """A row that appears below the floor (here moved there by the table owner; ``write_outbox``
+    never leaves one) is not lost: the periodic sweep from the lowest id relays it."""
+    assert kafka.settings is not None
+    tag = unique("sweep")
+    producer = AsyncProducer(kafka.settings.kafka)
+    relay = OutboxRelay(kafka.db, producer, EventCodec(CatalogueSchemas()), sweep_seconds=1e9)
+    try:
+        async with kafka.db.unit_of_work() as session:
+            first = await publish(session, "auth.logout", {"user_id": f"{tag}-1"}, source="tests", subject=tag)
+            first_id = await _outbox_id(session, first.id)
+        await _relay_until_idle(relay)
+        assert relay.floor >= first_id
+        async with kafka.db.unit_of_work() as session:
+            hidden = await publish(session, "auth.logout", {"user_id": f"{tag}-2"}, source="tests", subject=tag)
+        with psycopg.connect(database.owner_url) as owner:
+            columns = "event_id, topic, type, key, tenant_id, target_group, envelope"
+            owner.execute(
+                f"INSERT INTO core.outbox (id, {columns}) OVERRIDING SYSTEM VALUE"
+                f" SELECT %s, {columns} FROM core.outbox WHERE event_id = %s",
+                (first_id, hidden.id),
+            )
+            owner.execute("DELETE FROM core.outbox WHERE event_id = %s AND id <> %s", (hidden.id, first_id))
+        assert await _relay_until_idle(relay) == 0, "passes scan from the floor"
+        assert not await _relayed(kafka.db, [hidden.id])
+        relay.sweep_seconds, relay._next_sweep = 1e9, 0.0
+        assert await relay.relay_once() == 1
+        assert await _relayed(kafka.db, [hidden.id])
+    finally:
+        await relay.close()
+        await producer.close()
+    records = [r for r in await read_topic(kafka.settings.kafka, "auth.events") if r.key == tag.encode()]
+    assert [_id(r) for r in records] == [first.id, hidden.id]
+
+
+async def test_one_process_leads_the_relay_and_another_takes_over_when_it_stops(kafka: Backend) -> None:
+    """The relay lead is a session lock: a second relay stands by, even with rows waiting, and takes
+    over (from the lowest id) once the leader's connection is gone."""
+    assert kafka.settings is not None
+    tag = unique("lead")
+    producer = AsyncProducer(kafka.settings.kafka)
+    codec = EventCodec(CatalogueSchemas())
+    leader = OutboxRelay(kafka.db, producer, codec, standby_seconds=0.0)
+    standby = OutboxRelay(kafka.db, producer, codec, standby_seconds=0.0)
+    try:
+        first = await publish_batch(kafka.db, tag, 3)
+        assert await _relay_until_idle(leader) == 3
+        assert leader.leading
+        second = await publish_batch(kafka.db, f"{tag}-b", 2)
+        assert await _relay_until_idle(standby) == 0, "the standby sends nothing while another leads"
+        assert not standby.leading
+        assert not await _relayed(kafka.db, second)
+        await leader.close()
+        assert await _relay_until_idle(standby) == 2
+        assert standby.leading
+        assert await _relayed(kafka.db, first + second)
+    finally:
+        await leader.close()
+        await standby.close()
+        await producer.close()
+
+
+async def test_a_consuming_leader_hands_the_relay_to_a_process_that_does_not_consume(kafka: Backend) -> None:
+    """A worker leads only while no API replica stands by: one that does is handed the lead."""
+    assert kafka.settings is not None
+    tag = unique("handover")
+    producer = AsyncProducer(kafka.settings.kafka)
+    codec = EventCodec(CatalogueSchemas())
+    worker = OutboxRelay(kafka.db, producer, codec, standby_seconds=0.0, look_seconds=0.0, preferred=False)
+    api = OutboxRelay(kafka.db, producer, codec, standby_seconds=0.0)
+    try:
+        first = await publish_batch(kafka.db, tag, 2)
+        assert await worker.relay_once() == 2
+        assert worker.leading, "alone, the worker leads"
+        assert await worker.relay_once() == 0
+        assert worker.leading, "nobody else stands by: it keeps the lead"
+        second = await publish_batch(kafka.db, f"{tag}-b", 2)
+        assert await api.relay_once() == 0
+        assert not api.leading, "the lead is taken: the API replica stands by"
+        assert await worker.relay_once() == 0
+        assert not worker.leading, "the worker sees it and hands over"
+        assert not await _relayed(kafka.db, second)
+        assert await api.relay_once() == 2
+        assert api.leading
+        assert await _relay_until_idle(worker) == 0
+        assert not worker.leading
+        assert await _relayed(kafka.db, first + second)
+    finally:
+        await worker.close()
+        await api.close()
+        await producer.close()
+
+
+async def test_a_process_with_the_relay_off_leaves_the_outbox_to_others(runtime, settings, kafka_broker) -> None:
+    """``NEXORA_KAFKA_RELAY=false`` (a worker beside relaying API replicas): the bus starts no relay;
+    a bus that may relay sends what was waiting."""
+    tag = unique("norelay")
+    quiet = Backend("kafka", runtime.db, kafka_bus_settings(settings, kafka_broker, relay=False))
+    ids = await publish_batch(runtime.db, tag, 2)
+    async with quiet.running(consume=False) as bus:
+        assert bus.relay is None  # type: ignore[attr-defined]
+        await asyncio.sleep(0.5)
+        assert not await _relayed(runtime.db, ids)
+    relaying = Backend("kafka", runtime.db, kafka_bus_settings(settings, kafka_broker))
+    async with relaying.running(consume=False):
+        await wait_for(lambda: _relayed(runtime.db, ids))
 
 
 async def test_copies_of_an_event_in_one_fetched_batch_are_handled_once(kafka: Backend) -> None:

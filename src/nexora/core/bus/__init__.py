@@ -33,6 +33,7 @@ _INSERT_OUTBOX = text(
         CAST(:event_ids AS uuid[]), CAST(:topics AS text[]), CAST(:types AS text[]), CAST(:keys AS text[]),
         CAST(:tenant_ids AS uuid[]), CAST(:envelopes AS text[])
     ) WITH ORDINALITY AS e(event_id, topic, type, key, tenant_id, envelope, ord)
+    WHERE pg_current_xact_id() IS NOT NULL
     ORDER BY ord
     """
 )

@@ -103,10 +103,11 @@ class KafkaBus:
         self._stopping.clear()
         await self.ensure_topics()
         self.producer = AsyncProducer(self.kafka)
-        self.relay = OutboxRelay(self.db, self.producer, self.codec)
-        self._tasks.append(asyncio.create_task(self._listen_loop(), name="bus-kafka-listener"))
-        self._relay_task = asyncio.create_task(self._relay_loop(), name="bus-kafka-relay")
-        self._tasks.append(self._relay_task)
+        if self.kafka.relay:
+            self.relay = OutboxRelay(self.db, self.producer, self.codec, preferred=not consume)
+            self._tasks.append(asyncio.create_task(self._listen_loop(), name="bus-kafka-listener"))
+            self._relay_task = asyncio.create_task(self._relay_loop(), name="bus-kafka-relay")
+            self._tasks.append(self._relay_task)
         if consume:
             for subscription in self.subscriptions:
                 worker = GroupWorker(self.db, subscription, self.codec, self.producer, self.kafka, self.settings)
