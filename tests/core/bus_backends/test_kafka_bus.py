@@ -119,6 +119,13 @@ async def _outbox_id(session, event_id: uuid.UUID) -> int:
     return await session.scalar(text("SELECT id FROM core.outbox WHERE event_id = :e"), {"e": event_id})
 
 
+async def _committed(db, tag: str, suffix: str) -> tuple[Event, int]:
+    """One event about ``tag``, committed in its own transaction, and its outbox row id."""
+    async with db.unit_of_work() as session:
+        event = await publish(session, "auth.logout", {"user_id": f"{tag}-{suffix}"}, source="tests", subject=tag)
+        return event, await _outbox_id(session, event.id)
+
+
 async def _relay_until_idle(relay: OutboxRelay, passes: int = 5) -> int:
     """Several passes, as the relay loop runs them on each wake-up; how many rows they sent."""
     return sum([await relay.relay_once() for _ in range(passes)])
@@ -133,9 +140,7 @@ async def test_the_relay_floor_never_passes_a_writer_that_is_still_running(kafka
     producer = AsyncProducer(kafka.settings.kafka)
     relay = OutboxRelay(kafka.db, producer, EventCodec(CatalogueSchemas()), batch_size=3, sweep_seconds=1e9)
     try:
-        async with kafka.db.unit_of_work() as session:
-            before = await publish(session, "auth.logout", {"user_id": f"{tag}-0"}, source="tests", subject=tag)
-            before_id = await _outbox_id(session, before.id)
+        before, before_id = await _committed(kafka.db, tag, "0")
         await _relay_until_idle(relay)
         assert relay.floor >= before_id
         async with kafka.db.unit_of_work() as slow:
@@ -151,9 +156,7 @@ async def test_the_relay_floor_never_passes_a_writer_that_is_still_running(kafka
             assert before_id <= relay.floor < late_id, "the floor waits for the open transaction"
         assert await relay.relay_once() >= 1, "the first pass after the commit finds the late row"
         assert await _relayed(kafka.db, [late.id])
-        async with kafka.db.unit_of_work() as session:
-            newest = await publish(session, "auth.logout", {"user_id": f"{tag}-new"}, source="tests", subject=tag)
-            newest_id = await _outbox_id(session, newest.id)
+        newest, newest_id = await _committed(kafka.db, tag, "new")
         await _relay_until_idle(relay)
         assert relay.floor >= newest_id, "with no writer running the floor reaches the newest row sent"
     finally:
@@ -172,13 +175,10 @@ async def test_a_row_below_the_floor_is_relayed_by_the_sweep(kafka: Backend, dat
     producer = AsyncProducer(kafka.settings.kafka)
     relay = OutboxRelay(kafka.db, producer, EventCodec(CatalogueSchemas()), sweep_seconds=1e9)
     try:
-        async with kafka.db.unit_of_work() as session:
-            first = await publish(session, "auth.logout", {"user_id": f"{tag}-1"}, source="tests", subject=tag)
-            first_id = await _outbox_id(session, first.id)
+        first, first_id = await _committed(kafka.db, tag, "1")
         await _relay_until_idle(relay)
         assert relay.floor >= first_id
-        async with kafka.db.unit_of_work() as session:
-            hidden = await publish(session, "auth.logout", {"user_id": f"{tag}-2"}, source="tests", subject=tag)
+        hidden, _ = await _committed(kafka.db, tag, "2")
         with psycopg.connect(database.owner_url) as owner:
             columns = "event_id, topic, type, key, tenant_id, target_group, envelope"
             owner.execute(
