@@ -54,11 +54,10 @@ RELAY_LOCK = 0x6E78_7265_6C61  # arbitrary, stable advisory-lock key ("nxrela")
 CANDIDATE_LOCK = 0x6E78_7265_6C63  # held shared by preferred relays ("nxrelc")
 STANDBY_SECONDS = 0.25  # how often a relay standing by asks for the lead (a takeover's delay)
 LOOK_SECONDS = 2.0  # how often a consuming leader looks for a preferred relay standing by
+SWEEP_SECONDS = 10.0  # how often a pass starts from the lowest id instead of the floor
 RELAY_BATCH = 5000
 
 log = get_logger("nexora.bus.kafka")
-
-SWEEP_SECONDS = 10.0
 
 _SNAPSHOT_SQL = """
     SELECT CAST(CAST(pg_snapshot_xmin(s) AS text) AS bigint), CAST(CAST(pg_snapshot_xmax(s) AS text) AS bigint)
@@ -84,9 +83,9 @@ class RelayError(RuntimeError):
 
 
 class OutboxRelay:
-    """Relays the outbox over a dedicated connection: a pass is a few statements, and the relay
-    runs many passes a second (and, in every process but one, mostly finds the lock taken), so the
-    ORM session's per-transaction cost would outweigh the work."""
+    """Relays the outbox over a dedicated connection, which also holds the lead: a pass is a few
+    statements and the leader runs many passes a second, so the ORM session's per-transaction cost
+    would outweigh the work."""
 
     def __init__(
         self,
@@ -211,10 +210,12 @@ class OutboxRelay:
                     "DELETE FROM core.outbox WHERE id = ANY($1::bigint[])", [row[0] for row in rows[:acknowledged]]
                 )
         # Committed: what this scan covered is sent. Past its last row only when it read everything.
-        covered = _UNBOUNDED if failed is None and len(rows) < self.batch_size else rows[acknowledged - 1][0]
-        self._scanned(start, covered if acknowledged else start)
-        if acknowledged:
-            self._sent.append([rows[acknowledged - 1][0], 0])
+        if not acknowledged:
+            self._scanned(start, start)
+        else:
+            last = rows[acknowledged - 1][0]
+            self._scanned(start, _UNBOUNDED if failed is None and len(rows) < self.batch_size else last)
+            self._sent.append([last, 0])
         if failed is not None:
             raise RelayError(f"the broker did not take an event ({failed}); {acknowledged} of {len(rows)} relayed")
         return acknowledged
