@@ -10,8 +10,10 @@ Runs per backend:
 - live at a paced rate (``--rate``, the same for both backends): events/s handled, p50/p99 latency;
 - live, unpaced: the publisher goes as fast as it can; the end-to-end throughput ceiling;
 - drain: the events wait in the outbox first; the relay (Kafka) and then the consumer are timed
-  alone, which is what each stage sustains when it has the machine to itself. The live runs print p99 for each fifth of
-the events too: latency that climbs through a run means a stage falls behind, which a short run hides.
+  alone, which is what each stage sustains when it has the machine to itself.
+
+The live runs print p99 for each fifth of the events too: latency that climbs through a run means a
+stage falls behind, which a short run hides.
 
 The live runs also report the CPU each part spent per event (publisher, consumer, relay, tansu and
 every PostgreSQL process), and how many of the machine's cores were busy: a run that keeps every

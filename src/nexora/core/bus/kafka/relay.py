@@ -190,7 +190,7 @@ class OutboxRelay:
                 start, self._next_sweep = 0, time.monotonic() + self.sweep_seconds
             rows = await connection.fetch(_PENDING_SQL, self.batch_size, start)
             if not rows:
-                self._scanned(start, _UNBOUNDED)
+                self._scanned(_UNBOUNDED)
                 return 0
             envelopes = [orjson.loads(row[4]) for row in rows]  # text from the database: orjson is fastest
             encoded = await self.codec.encode_many(envelopes)
@@ -210,11 +210,9 @@ class OutboxRelay:
                     "DELETE FROM core.outbox WHERE id = ANY($1::bigint[])", [row[0] for row in rows[:acknowledged]]
                 )
         # Committed: what this scan covered is sent. Past its last row only when it read everything.
-        if not acknowledged:
-            self._scanned(start, start)
-        else:
+        if acknowledged:
             last = rows[acknowledged - 1][0]
-            self._scanned(start, _UNBOUNDED if failed is None and len(rows) < self.batch_size else last)
+            self._scanned(_UNBOUNDED if failed is None and len(rows) < self.batch_size else last)
             self._sent.append([last, 0])
         if failed is not None:
             raise RelayError(f"the broker did not take an event ({failed}); {acknowledged} of {len(rows)} relayed")
@@ -233,10 +231,10 @@ class OutboxRelay:
                 keep.append(sent)
         self._sent = keep
 
-    def _scanned(self, start: int, covered: int) -> None:
-        """A committed pass scanned from ``start`` and sent every visible row up to ``covered``."""
-        if start <= self.floor:
-            self.floor = max(self.floor, min(self._ready, covered))
+    def _scanned(self, covered: int) -> None:
+        """A committed pass scanned from the floor (or from 0) and sent every visible row up to
+        ``covered``: the floor moves to what is ready, but not past what this scan saw."""
+        self.floor = max(self.floor, min(self._ready, covered))
 
     def _message(
         self,
