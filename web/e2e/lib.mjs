@@ -78,6 +78,7 @@ export async function newPage(browser, options = {}) {
   page.setDefaultTimeout(10_000);
   /** @type {string[]} */
   const problems = [];
+  watchApiTraffic(page);
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {
     // A 401/4xx a test provokes on purpose is logged by Chromium as a failed resource; that is expected.
@@ -86,6 +87,47 @@ export async function newPage(browser, options = {}) {
     }
   });
   return { context, page, problems };
+}
+
+/** The API requests each page has in flight, and when that set last changed (see `settled`). */
+const apiTraffic = new WeakMap();
+
+/** @param {import("playwright-core").Page} page */
+function watchApiTraffic(page) {
+  const traffic = { open: new Set(), changedAt: performance.now() };
+  apiTraffic.set(page, traffic);
+  /** @param {boolean} opened */
+  const track = (opened) => (/** @type {import("playwright-core").Request} */ request) => {
+    if (!new URL(request.url()).pathname.startsWith("/api/")) return;
+    if (opened) traffic.open.add(request);
+    else traffic.open.delete(request);
+    traffic.changedAt = performance.now();
+  };
+  page.on("request", track(true));
+  page.on("requestfinished", track(false));
+  page.on("requestfailed", track(false));
+}
+
+/**
+ * Wait until the page has had no API request in flight for `quietMs` (a response counts as in flight until
+ * its body is read or released): what the page loads on arrival is done, so a change made now, say to the
+ * stored session, is not raced by requests the page was still starting.
+ * @param {import("playwright-core").Page} page
+ * @param {{ quietMs?: number, timeoutMs?: number }} [options]
+ */
+export async function settled(page, options = {}) {
+  const quietMs = options.quietMs ?? 500;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = performance.now() + timeoutMs;
+  const traffic = apiTraffic.get(page);
+  if (!traffic) throw new Error("settled() needs a page opened with newPage()");
+  while (traffic.open.size > 0 || performance.now() - traffic.changedAt < quietMs) {
+    if (performance.now() > deadline) {
+      const open = [...traffic.open].map((request) => `${request.method()} ${new URL(request.url()).pathname}`);
+      throw new Error(`API requests still in flight after ${timeoutMs} ms: ${open.join(", ")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 // with the reason.
 import assert from "node:assert/strict";
 
-import { api, assertNoPageErrors, fact, newPage, screenshot, signIn, storedSession } from "./lib.mjs";
+import { api, assertNoPageErrors, fact, newPage, screenshot, settled, signIn, storedSession } from "./lib.mjs";
 
 /**
  * @param {import("playwright-core").Page} page
@@ -28,6 +28,12 @@ export default async function scenario(browser) {
   await page.goto("/login");
   await signIn(page);
   await page.waitForURL((url) => url.pathname === "/");
+  // The overview starts its requests after the redirect. Spoiling the token under them would make this page
+  // renew the session, and the navigation below could cut that renewal off after the server rotated the
+  // token: the next page would then present a spent token and (rightly) lose the session.
+  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  await settled(page);
+  assert.equal(refreshes, 0, "a fresh sign-in needs no renewal");
   const first = await storedSession(page);
   assert.ok(first);
 
@@ -43,6 +49,7 @@ export default async function scenario(browser) {
   const reuse = await api("/api/v1/auth/refresh", { body: { refresh_token: first.refreshToken } });
   assert.equal(reuse.status, 401);
 
+  await settled(page);
   await spoilAccessToken(page);
   await page.getByRole("tab", { name: "API keys" }).click();
   await page.waitForURL("**/login");

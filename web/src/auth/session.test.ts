@@ -135,6 +135,31 @@ describe("renewing the access token", () => {
     expect(api.refreshCalls).toEqual(["refresh-1"]);
   });
 
+  it("releases the refused response instead of leaving its body unread", async () => {
+    const api = new FakeApi();
+    const { storage, time } = await signedInTab(api);
+    const seen: Response[] = [];
+    const session = new SessionManager({
+      baseUrl: BASE,
+      storage,
+      locks: null,
+      now: time.now,
+      fetch: async (request) => {
+        const response = await api.fetch(request);
+        seen.push(response);
+        return response;
+      },
+    });
+    api.expireAccessTokens();
+
+    const response = await session.fetch(new Request(`${BASE}/api/v1/auth/me`));
+
+    expect(response.status).toBe(200);
+    expect(seen.map((each) => each.status)).toEqual([401, 200, 200]);
+    expect(seen[0]?.bodyUsed).toBe(true);
+    expect(response.bodyUsed).toBe(false);
+  });
+
   it("renews once when several requests are refused together", async () => {
     const api = new FakeApi();
     const { session } = await signedInTab(api);

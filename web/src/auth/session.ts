@@ -187,6 +187,8 @@ export class SessionManager {
     const token = await this.accessToken();
     const first = await this.authorized(request, token);
     if (first.status !== 401) return first;
+    // Nobody reads the refusal: release it, or the browser keeps the request open until it is collected.
+    await first.body?.cancel().catch(() => undefined);
     const renewed = await this.renew(token);
     const second = await this.authorized(retry, renewed.accessToken);
     if (second.status === 401) {
