@@ -2,6 +2,7 @@ import asyncio
 import time
 
 import httpx
+import psycopg
 import pytest
 
 from nexora.core.errors import RateLimited
@@ -54,19 +55,85 @@ async def test_refresh_rotates_and_the_old_token_stops_working(
     assert me.status_code == 200
 
 
-async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
+async def _refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+
+
+async def test_reusing_a_token_the_client_has_moved_on_from_revokes_the_whole_family(
     client: httpx.AsyncClient, tenant_admin: SignedIn
 ) -> None:
-    rotated = (await client.post("/api/v1/auth/refresh", json={"refresh_token": tenant_admin.refresh_token})).json()
+    rotated = (await _refresh(client, tenant_admin.refresh_token)).json()
+    newest = (await _refresh(client, rotated["refresh_token"])).json()
 
-    reuse = await client.post("/api/v1/auth/refresh", json={"refresh_token": tenant_admin.refresh_token})
+    # What a thief holding the first token looks like: the session has moved on and used its successor.
+    reuse = await _refresh(client, tenant_admin.refresh_token)
+    assert reuse.status_code == 401
+    assert reuse.json()["detail"] == "the refresh token was already used; this session was revoked, sign in again"
+
+    # The legitimate newest token of the same family is dead too.
+    after = await _refresh(client, newest["refresh_token"])
+    assert after.status_code == 401
+    assert after.json()["detail"] == "the refresh token was revoked; sign in again"
+
+
+async def test_a_replay_within_the_grace_gets_a_new_pair_and_revokes_the_successor_nobody_received(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    lost = (await _refresh(client, tenant_admin.refresh_token)).json()  # a reload cut this answer off
+
+    replay = await _refresh(client, tenant_admin.refresh_token)
+    assert replay.status_code == 200, replay.text
+    again = replay.json()
+    assert again["refresh_token"] not in {lost["refresh_token"], tenant_admin.refresh_token}
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {again['access_token']}"})
+    assert me.status_code == 200
+
+    unreceived = await _refresh(client, lost["refresh_token"])
+    assert unreceived.status_code == 401
+    assert unreceived.json()["detail"] == "the refresh token was revoked; sign in again"
+
+    # The client carries on with the new pair; the old token is now an ordinary reuse.
+    carried_on = await _refresh(client, again["refresh_token"])
+    assert carried_on.status_code == 200
+    reuse = await _refresh(client, tenant_admin.refresh_token)
     assert reuse.status_code == 401
     assert "already used" in reuse.json()["detail"]
+    assert (await _refresh(client, carried_on.json()["refresh_token"])).status_code == 401
 
-    # The legitimate newer token of the same family is dead too.
-    after = await client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
-    assert after.status_code == 401
-    assert "revoked" in after.json()["detail"]
+
+async def test_a_replay_after_the_grace_revokes_the_session(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, database, runtime
+) -> None:
+    grace = runtime.services["auth"].settings.refresh_reuse_grace_seconds
+    assert grace == 10
+    rotated = (await _refresh(client, tenant_admin.refresh_token)).json()
+    with psycopg.connect(database.superuser_url) as connection:
+        moved = connection.execute(
+            "UPDATE auth.refresh_token SET used_at = used_at - make_interval(secs => %s)"
+            " WHERE user_id = %s AND used_at IS NOT NULL",
+            (grace + 1, tenant_admin.user_id),
+        ).rowcount
+    assert moved == 1
+
+    reuse = await _refresh(client, tenant_admin.refresh_token)
+    assert reuse.status_code == 401
+    assert "already used" in reuse.json()["detail"]
+    assert (await _refresh(client, rotated["refresh_token"])).status_code == 401
+
+
+async def test_with_no_grace_every_replay_revokes_the_session(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    components = runtime.services["auth"]
+    monkeypatch.setattr(
+        components, "settings", components.settings.model_copy(update={"refresh_reuse_grace_seconds": 0})
+    )
+    rotated = (await _refresh(client, tenant_admin.refresh_token)).json()
+
+    reuse = await _refresh(client, tenant_admin.refresh_token)
+    assert reuse.status_code == 401
+    assert "already used" in reuse.json()["detail"]
+    assert (await _refresh(client, rotated["refresh_token"])).status_code == 401
 
 
 async def test_logout_ends_the_session(client: httpx.AsyncClient, tenant_admin: SignedIn) -> None:

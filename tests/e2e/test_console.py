@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -41,7 +43,27 @@ def test_refused_access_token_is_renewed_once_and_a_revoked_session_returns_to_s
 ) -> None:
     result = outcome(scenarios, "session")
 
-    assert result.facts == {"refreshes": 2, "reuse_status": 401}
+    assert result.facts == {"refreshes": 3, "reuse_status": 401}
+
+
+@pytest.mark.scenario("reload_during_renewal")
+def test_a_reload_that_cuts_a_renewal_off_keeps_the_session_and_is_audited(
+    console: Console, scenarios: Scenarios
+) -> None:
+    result = outcome(scenarios, "reload_during_renewal")
+
+    assert result.facts == {"lost_rotation": 200, "refreshes_after_reload": 1, "unreceived_status": 401}
+    deadline = time.monotonic() + 15  # the audit worker writes entries from the bus
+    with console.sign_in() as api:
+        while True:
+            entries = api.get("/api/v1/audit/entries", params={"action": "auth.refresh_replayed", "limit": 50})
+            assert entries.status_code == 200, entries.text
+            replays = entries.json()["items"]
+            if replays or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert replays, "the replay is in the audit log"
+    assert {entry["outcome"] for entry in replays} == {"success"}
 
 
 @pytest.mark.scenario("routes")

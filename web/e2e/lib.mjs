@@ -215,6 +215,18 @@ export async function storedSession(page) {
 }
 
 /**
+ * Replace the stored access token with one the server refuses, so the next request must renew.
+ * @param {import("playwright-core").Page} page
+ */
+export async function spoilAccessToken(page) {
+  await page.evaluate(() => {
+    const stored = JSON.parse(window.localStorage.getItem("nexora.session") ?? "null");
+    stored.accessToken = "eyJhbGciOiJFZERTQSJ9.e30.invalid";
+    window.localStorage.setItem("nexora.session", JSON.stringify(stored));
+  });
+}
+
+/**
  * POST JSON to the API from Node (outside the page), e.g. to prove a revoked key no longer works.
  * @param {string} pathname
  * @param {{ method?: string, token?: string, body?: unknown }} [options]

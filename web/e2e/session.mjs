@@ -1,21 +1,20 @@
 // @ts-check
 // Session renewal against the real server: a refused access token is renewed silently with exactly one
-// refresh for all the page's requests, and a session revoked on the server sends the user to /login
-// with the reason.
+// refresh for all the page's requests, and once a thief's reuse of an old refresh token revokes the session
+// on the server, the page sends the user to /login with the reason.
 import assert from "node:assert/strict";
 
-import { api, assertNoPageErrors, fact, newPage, screenshot, settled, signIn, storedSession } from "./lib.mjs";
-
-/**
- * @param {import("playwright-core").Page} page
- */
-async function spoilAccessToken(page) {
-  await page.evaluate(() => {
-    const stored = JSON.parse(window.localStorage.getItem("nexora.session") ?? "null");
-    stored.accessToken = "eyJhbGciOiJFZERTQSJ9.e30.invalid";
-    window.localStorage.setItem("nexora.session", JSON.stringify(stored));
-  });
-}
+import {
+  api,
+  assertNoPageErrors,
+  fact,
+  newPage,
+  screenshot,
+  settled,
+  signIn,
+  spoilAccessToken,
+  storedSession,
+} from "./lib.mjs";
 
 /** @param {import("playwright-core").Browser} browser */
 export default async function scenario(browser) {
@@ -28,9 +27,7 @@ export default async function scenario(browser) {
   await page.goto("/login");
   await signIn(page);
   await page.waitForURL((url) => url.pathname === "/");
-  // The overview starts its requests after the redirect. Spoiling the token under them would make this page
-  // renew the session, and the navigation below could cut that renewal off after the server rotated the
-  // token: the next page would then present a spent token and (rightly) lose the session.
+  // The overview starts its requests after the redirect; spoiling the token under them would race them.
   await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
   await settled(page);
   assert.equal(refreshes, 0, "a fresh sign-in needs no renewal");
@@ -45,18 +42,25 @@ export default async function scenario(browser) {
   assert.notEqual(second.refreshToken, first.refreshToken, "the refresh token rotated");
   assert.equal(refreshes, 1, "one refresh served every request the page made");
 
-  // Presenting the spent token again is what a thief would do: the server revokes the whole session.
+  // The page moves on: its next renewal uses (and rotates) the second token.
+  await settled(page);
+  await spoilAccessToken(page);
+  await page.getByRole("tab", { name: "Tenant" }).click();
+  await page.getByText("Tenant id").waitFor();
+  await settled(page);
+  assert.equal(refreshes, 2);
+
+  // Presenting the first token now is what a thief would do: the server revokes the whole session.
   const reuse = await api("/api/v1/auth/refresh", { body: { refresh_token: first.refreshToken } });
   assert.equal(reuse.status, 401);
 
-  await settled(page);
   await spoilAccessToken(page);
   await page.getByRole("tab", { name: "API keys" }).click();
   await page.waitForURL("**/login");
   const notice = (await page.getByRole("status").textContent())?.trim();
   assert.equal(notice, "The refresh token was revoked; sign in again");
   assert.equal(await storedSession(page), null);
-  assert.equal(refreshes, 2, "the revoked session was tried once, not retried");
+  assert.equal(refreshes, 3, "the revoked session was tried once, not retried");
   await screenshot(page, "session-revoked");
 
   await signIn(page);

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import Select, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -314,23 +314,17 @@ async def _revoke_family(session: AsyncSession, stored: RefreshToken, reason: st
 
 
 async def refresh(session: AsyncSession, components: AuthComponents, *, token: str) -> Outcome:
-    """Rotate a refresh token. Presenting an already-rotated token revokes its whole family."""
+    """Rotate a refresh token. Presenting an already-rotated token revokes its whole family, unless it is
+    the replay of a rotation whose answer was lost (see :func:`_lost_answer`)."""
     stored = await _find_refresh_token(session, token)
     if stored is None:
         return Outcome(error=Unauthenticated("the refresh token is not valid; sign in again"))
     if stored.revoked_at is not None:
         return Outcome(error=Unauthenticated("the refresh token was revoked; sign in again"))
-    if stored.used_at is not None:
+    replayed = stored.used_at is not None
+    if replayed and not await _lost_answer(session, components, stored):
         await _revoke_family(session, stored, "reuse")
-        await publish(
-            session,
-            "auth.refresh_reuse_detected",
-            {"user_id": str(stored.user_id), "family_id": str(stored.family_id)},
-            source=SOURCE,
-            subject=str(stored.user_id),
-            tenant_id=stored.tenant_id,
-            actor="system:auth",
-        )
+        await _publish_family_event(session, "auth.refresh_reuse_detected", stored, actor="system:auth")
         return Outcome(
             error=Unauthenticated("the refresh token was already used; this session was revoked, sign in again")
         )
@@ -340,12 +334,57 @@ async def refresh(session: AsyncSession, components: AuthComponents, *, token: s
     if user is None or not user.is_active:
         await _revoke_family(session, stored, "user_inactive")
         return Outcome(error=Unauthenticated("this account is disabled; ask a tenant administrator"))
-    stored.used_at = utcnow()
+    if replayed:
+        # The successor never reached the client: revoke it, so the family keeps one live token.
+        await _revoke_successors(session, stored, "replaced")
+        await _publish_family_event(session, "auth.refresh_replayed", stored, actor=f"user:{stored.user_id}")
+    else:
+        stored.used_at = utcnow()  # a replay keeps the first use: the grace runs from the rotation
     return Outcome(
         tokens=await _issue_tokens(
             session, components, user, family_id=stored.family_id, family_expires_at=stored.expires_at
         )
     )
+
+
+async def _publish_family_event(session: AsyncSession, event_type: str, stored: RefreshToken, *, actor: str) -> None:
+    await publish(
+        session,
+        event_type,
+        {"user_id": str(stored.user_id), "family_id": str(stored.family_id)},
+        source=SOURCE,
+        subject=str(stored.user_id),
+        tenant_id=stored.tenant_id,
+        actor=actor,
+    )
+
+
+def _successors(stored: RefreshToken) -> Select[RefreshToken]:
+    return select(RefreshToken).where(
+        RefreshToken.tenant_id == stored.tenant_id,
+        RefreshToken.family_id == stored.family_id,
+        RefreshToken.created_at > stored.created_at,
+    )
+
+
+async def _lost_answer(session: AsyncSession, components: AuthComponents, stored: RefreshToken) -> bool:
+    """Whether the replay of the rotated ``stored`` is its client asking again because the answer never came.
+
+    A reload or a closed tab cuts a rotation off after the server made the new pair; the page then holds only
+    the old token. That is told from theft by time and use: within the grace after the rotation, and while
+    nothing newer in the family was ever used (a thief replaying an old token comes after the client moved on).
+    """
+    grace = components.settings.refresh_reuse_grace_seconds
+    assert stored.used_at is not None
+    if grace == 0 or utcnow() - stored.used_at > timedelta(seconds=grace):
+        return False
+    newer = (await session.scalars(_successors(stored).with_for_update())).all()
+    return any(token.revoked_at is None for token in newer) and all(token.used_at is None for token in newer)
+
+
+async def _revoke_successors(session: AsyncSession, stored: RefreshToken, reason: str) -> None:
+    for token in (await session.scalars(_successors(stored).where(RefreshToken.revoked_at.is_(None)))).all():
+        token.revoked_at, token.revoked_reason = utcnow(), reason
 
 
 async def logout(session: AsyncSession, *, token: str) -> None:

@@ -61,6 +61,17 @@ class AuthSettings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(
         default=30 * 24 * 3600, ge=60, description="Lifetime of a refresh-token family."
     )
+    refresh_reuse_grace_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=60,
+        description=(
+            "A rotated refresh token presented again within this many seconds of its rotation, while the token"
+            " that replaced it is still unused, is taken as an answer the client never received (a reload cut"
+            " the rotation off): it gets a new pair and the unused successor is revoked. Any other reuse revokes"
+            " the session. 0: every reuse revokes."
+        ),
+    )
     password_min_length: int = Field(default=12, ge=8, description="Minimum length of a user password.")
     password_hash_time_cost: int = Field(default=3, ge=1, description="Argon2id iterations.")
     password_hash_memory_kib: int = Field(default=65_536, ge=1024, description="Argon2id memory in KiB.")

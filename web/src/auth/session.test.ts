@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { ApiError } from "../api/problem";
+import { ApiError, NetworkError } from "../api/problem";
 import { ADMIN, FakeApi } from "../test/fakeApi";
 import { MemoryLocks, MemoryStorage } from "../test/memoryStorage";
 import { MESSAGES, SessionEndedError, SessionManager, STORAGE_KEY, type Locks } from "./session";
@@ -208,6 +208,32 @@ describe("renewing the access token", () => {
 
     expect(api.refreshCalls).toEqual(["refresh-1"]);
     expect(session.getState().status).toBe("signed-out");
+  });
+
+  it("keeps the session stored when leaving the page cuts a renewal off, for the next page to renew", async () => {
+    const api = new FakeApi();
+    const { storage, time } = await signedInTab(api);
+    let leaving = false;
+    const session = new SessionManager({
+      baseUrl: BASE,
+      storage,
+      locks: null,
+      now: time.now,
+      leaving: () => leaving,
+      fetch: (request) => api.fetch(request),
+    });
+    api.refreshFailsWithNetworkError = true;
+    time.advance(900 * 1000);
+    leaving = true;
+
+    await expect(session.accessToken()).rejects.toBeInstanceOf(NetworkError);
+
+    expect(session.getState().status).toBe("signed-in");
+    expect(JSON.parse(storage.getItem(STORAGE_KEY) ?? "null")).toMatchObject({ refreshToken: "refresh-1" });
+    api.refreshFailsWithNetworkError = false;
+    const next = tab(api, storage, null, time.now);
+    expect(await next.accessToken()).toBe("access-2");
+    expect(api.refreshCalls).toEqual(["refresh-1", "refresh-1"]);
   });
 
   it("ends the session instead of looping when a request is refused even after renewal", async () => {

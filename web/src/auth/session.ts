@@ -36,6 +36,8 @@ export interface SessionOptions {
   now?: () => number;
   /** How long to wait for another tab holding the storage lease (no Web Locks). */
   leaseWaitMs?: number;
+  /** Whether the page is being left (reload, navigation, closed tab); by default from pagehide/pageshow. */
+  leaving?: () => boolean;
 }
 
 export class SessionEndedError extends Error {
@@ -77,6 +79,20 @@ function renewalMargin(expiresInSeconds: number): number {
   return Math.min(60, Math.max(1, expiresInSeconds * 0.2));
 }
 
+/** Follows pagehide and pageshow: while a page is being left the browser cuts its requests off. */
+function pageLeaving(): () => boolean {
+  let leaving = false;
+  if (typeof window !== "undefined") {
+    window.addEventListener("pagehide", () => {
+      leaving = true;
+    });
+    window.addEventListener("pageshow", () => {
+      leaving = false;
+    });
+  }
+  return () => leaving;
+}
+
 function defaultLocks(): Locks | null {
   const candidate = typeof navigator !== "undefined" ? (navigator as Navigator & { locks?: Locks }).locks : undefined;
   return candidate && typeof candidate.request === "function" ? candidate : null;
@@ -89,6 +105,7 @@ export class SessionManager {
   private readonly locks: Locks | null;
   private readonly now: () => number;
   private readonly leaseWaitMs: number;
+  private readonly leaving: () => boolean;
   private readonly listeners = new Set<() => void>();
   private readonly spent = new Set<string>();
   private inflight: Promise<StoredSession> | null = null;
@@ -101,6 +118,7 @@ export class SessionManager {
     this.locks = options.locks === undefined ? defaultLocks() : options.locks;
     this.now = options.now ?? Date.now;
     this.leaseWaitMs = options.leaseWaitMs ?? 10_000;
+    this.leaving = options.leaving ?? pageLeaving();
     const stored = parseStored(this.storage.getItem(STORAGE_KEY));
     this.state = stored ? { status: "signed-in", session: stored } : { status: "signed-out", message: null };
   }
@@ -223,6 +241,9 @@ export class SessionManager {
     try {
       response = await this.post("/api/v1/auth/refresh", { refresh_token: session.refreshToken });
     } catch {
+      // A reload or a closed tab cuts the renewal off, perhaps after the server rotated the token. The session
+      // stays stored: the next page presents the token again, which the server answers within its grace.
+      if (this.leaving()) throw new NetworkError();
       this.end(MESSAGES.unreachable);
       throw new SessionEndedError(MESSAGES.unreachable);
     }

@@ -1,0 +1,57 @@
+// @ts-check
+// A reload that cuts a renewal off after the server rotated the token: the reloaded page holds only the
+// spent token, and the server takes its replay within the grace as a lost answer, so the user stays signed in
+// and the successor nobody received is revoked.
+import assert from "node:assert/strict";
+
+import { api, assertNoPageErrors, fact, settled, signedInPage, spoilAccessToken, storedSession } from "./lib.mjs";
+
+const REFRESH = "**/api/v1/auth/refresh";
+
+/** @param {import("playwright-core").Browser} browser */
+export default async function scenario(browser) {
+  const { page, problems } = await signedInPage(browser, "/settings/users");
+  await page.getByRole("table", { name: "Users" }).waitFor();
+  await settled(page);
+  const before = await storedSession(page);
+  assert.ok(before);
+
+  /** @type {(value: { status: number, refreshToken: string }) => void} */
+  let rotated = () => undefined;
+  const lost = new Promise((resolve) => {
+    rotated = resolve;
+  });
+  await page.route(REFRESH, async (route) => {
+    const response = await route.fetch(); // the server rotates the token here...
+    rotated({ status: response.status(), refreshToken: (await response.json()).refresh_token });
+    // ...and the page never hears of it: the reload below cuts the renewal off, as a user's reload would.
+  });
+  await spoilAccessToken(page);
+  await page.getByRole("tab", { name: "API keys" }).click();
+  const cutOff = await lost;
+  assert.equal(cutOff.status, 200);
+  assert.notEqual(cutOff.refreshToken, before.refreshToken);
+
+  await page.unroute(REFRESH);
+  let refreshes = 0;
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/api/v1/auth/refresh") refreshes += 1;
+  });
+  await page.reload();
+  await page.getByRole("table", { name: "API keys" }).waitFor();
+  assert.match(page.url(), /\/settings\/api-keys$/, "still signed in, on the same page");
+  await settled(page);
+  const after = await storedSession(page);
+  assert.ok(after);
+  assert.ok(![before.refreshToken, cutOff.refreshToken].includes(after.refreshToken), "a new pair was stored");
+  assert.equal(refreshes, 1);
+
+  const unreceived = await api("/api/v1/auth/refresh", { body: { refresh_token: cutOff.refreshToken } });
+  assert.equal(unreceived.status, 401, "the successor nobody received no longer works");
+  await page.getByRole("tab", { name: "Users and roles" }).click();
+  await page.getByRole("table", { name: "Users" }).waitFor();
+  assert.match(page.url(), /\/settings\/users$/, "the session goes on");
+
+  fact({ lost_rotation: cutOff.status, refreshes_after_reload: refreshes, unreceived_status: unreceived.status });
+  assertNoPageErrors(problems);
+}
