@@ -215,6 +215,18 @@ export async function storedSession(page) {
 }
 
 /**
+ * Count the page's session renewals from now on: `const refreshes = countRefreshes(page); ... refreshes()`.
+ * @param {import("playwright-core").Page} page
+ */
+export function countRefreshes(page) {
+  let count = 0;
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/api/v1/auth/refresh") count += 1;
+  });
+  return () => count;
+}
+
+/**
  * Replace the stored access token with one the server refuses, so the next request must renew.
  * @param {import("playwright-core").Page} page
  */

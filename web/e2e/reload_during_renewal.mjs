@@ -4,7 +4,16 @@
 // and the successor nobody received is revoked.
 import assert from "node:assert/strict";
 
-import { api, assertNoPageErrors, fact, settled, signedInPage, spoilAccessToken, storedSession } from "./lib.mjs";
+import {
+  api,
+  countRefreshes,
+  assertNoPageErrors,
+  fact,
+  settled,
+  signedInPage,
+  spoilAccessToken,
+  storedSession,
+} from "./lib.mjs";
 
 const REFRESH = "**/api/v1/auth/refresh";
 
@@ -33,10 +42,7 @@ export default async function scenario(browser) {
   assert.notEqual(cutOff.refreshToken, before.refreshToken);
 
   await page.unroute(REFRESH);
-  let refreshes = 0;
-  page.on("request", (request) => {
-    if (new URL(request.url()).pathname === "/api/v1/auth/refresh") refreshes += 1;
-  });
+  const refreshes = countRefreshes(page);
   await page.reload();
   await page.getByRole("table", { name: "API keys" }).waitFor();
   assert.match(page.url(), /\/settings\/api-keys$/, "still signed in, on the same page");
@@ -44,7 +50,7 @@ export default async function scenario(browser) {
   const after = await storedSession(page);
   assert.ok(after);
   assert.ok(![before.refreshToken, cutOff.refreshToken].includes(after.refreshToken), "a new pair was stored");
-  assert.equal(refreshes, 1);
+  assert.equal(refreshes(), 1);
 
   const unreceived = await api("/api/v1/auth/refresh", { body: { refresh_token: cutOff.refreshToken } });
   assert.equal(unreceived.status, 401, "the successor nobody received no longer works");
@@ -52,6 +58,6 @@ export default async function scenario(browser) {
   await page.getByRole("table", { name: "Users" }).waitFor();
   assert.match(page.url(), /\/settings\/users$/, "the session goes on");
 
-  fact({ lost_rotation: cutOff.status, refreshes_after_reload: refreshes, unreceived_status: unreceived.status });
+  fact({ lost_rotation: cutOff.status, refreshes_after_reload: refreshes(), unreceived_status: unreceived.status });
   assertNoPageErrors(problems);
 }

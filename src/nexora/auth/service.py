@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, text, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -315,14 +315,15 @@ async def _revoke_family(session: AsyncSession, stored: RefreshToken, reason: st
 
 async def refresh(session: AsyncSession, components: AuthComponents, *, token: str) -> Outcome:
     """Rotate a refresh token. Presenting an already-rotated token revokes its whole family, unless it is
-    the replay of a rotation whose answer was lost (see :func:`_lost_answer`)."""
+    the replay of a rotation whose answer was lost (see :func:`_unreceived_successors`)."""
     stored = await _find_refresh_token(session, token)
     if stored is None:
         return Outcome(error=Unauthenticated("the refresh token is not valid; sign in again"))
     if stored.revoked_at is not None:
         return Outcome(error=Unauthenticated("the refresh token was revoked; sign in again"))
     replayed = stored.used_at is not None
-    if replayed and not await _lost_answer(session, components, stored):
+    unreceived = await _unreceived_successors(session, components, stored) if replayed else []
+    if unreceived is None:
         await _revoke_family(session, stored, "reuse")
         await _publish_family_event(session, "auth.refresh_reuse_detected", stored, actor="system:auth")
         return Outcome(
@@ -336,7 +337,8 @@ async def refresh(session: AsyncSession, components: AuthComponents, *, token: s
         return Outcome(error=Unauthenticated("this account is disabled; ask a tenant administrator"))
     if replayed:
         # The successor never reached the client: revoke it, so the family keeps one live token.
-        await _revoke_successors(session, stored, "replaced")
+        for successor in unreceived:
+            successor.revoked_at, successor.revoked_reason = utcnow(), "replaced"
         await _publish_family_event(session, "auth.refresh_replayed", stored, actor=f"user:{stored.user_id}")
     else:
         stored.used_at = utcnow()  # a replay keeps the first use: the grace runs from the rotation
@@ -359,16 +361,11 @@ async def _publish_family_event(session: AsyncSession, event_type: str, stored: 
     )
 
 
-def _successors(stored: RefreshToken) -> Select[RefreshToken]:
-    return select(RefreshToken).where(
-        RefreshToken.tenant_id == stored.tenant_id,
-        RefreshToken.family_id == stored.family_id,
-        RefreshToken.created_at > stored.created_at,
-    )
-
-
-async def _lost_answer(session: AsyncSession, components: AuthComponents, stored: RefreshToken) -> bool:
-    """Whether the replay of the rotated ``stored`` is its client asking again because the answer never came.
+async def _unreceived_successors(
+    session: AsyncSession, components: AuthComponents, stored: RefreshToken
+) -> list[RefreshToken] | None:
+    """When the replay of the rotated ``stored`` is its client asking again because the answer never came,
+    the live tokens that answer made (to be replaced); None when the replay is a reuse.
 
     A reload or a closed tab cuts a rotation off after the server made the new pair; the page then holds only
     the old token. That is told from theft by time and use: within the grace after the rotation, and while
@@ -377,14 +374,20 @@ async def _lost_answer(session: AsyncSession, components: AuthComponents, stored
     grace = components.settings.refresh_reuse_grace_seconds
     assert stored.used_at is not None
     if grace == 0 or utcnow() - stored.used_at > timedelta(seconds=grace):
-        return False
-    newer = (await session.scalars(_successors(stored).with_for_update())).all()
-    return any(token.revoked_at is None for token in newer) and all(token.used_at is None for token in newer)
-
-
-async def _revoke_successors(session: AsyncSession, stored: RefreshToken, reason: str) -> None:
-    for token in (await session.scalars(_successors(stored).where(RefreshToken.revoked_at.is_(None)))).all():
-        token.revoked_at, token.revoked_reason = utcnow(), reason
+        return None
+    newer = (
+        await session.scalars(
+            select(RefreshToken)
+            .where(
+                RefreshToken.tenant_id == stored.tenant_id,
+                RefreshToken.family_id == stored.family_id,
+                RefreshToken.created_at > stored.created_at,
+            )
+            .with_for_update()
+        )
+    ).all()
+    live = [token for token in newer if token.revoked_at is None]
+    return live if live and all(token.used_at is None for token in newer) else None
 
 
 async def logout(session: AsyncSession, *, token: str) -> None:
