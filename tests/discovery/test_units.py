@@ -11,7 +11,7 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from nexora.core.config import DiscoverySettings
+from nexora.core.config import DiscoverySettings, Settings
 from nexora.core.errors import UpstreamUnavailable
 from nexora.core.resilience import (
     CircuitBreaker,
@@ -182,7 +182,7 @@ def test_provider_answers_are_told_apart_from_outages() -> None:
 
 
 def test_gathered_reads_keep_their_order_and_report_failures_in_order() -> None:
-    context = CollectContext.create(uuid.uuid4(), DiscoverySettings(provider_concurrency=4))
+    context = CollectContext.create(uuid.uuid4(), Settings(discovery=DiscoverySettings(provider_concurrency=4)))
     collection = Collection()
     started = threading.Barrier(3, timeout=5)  # three reads must be in flight together to pass
 

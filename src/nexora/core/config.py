@@ -84,6 +84,22 @@ class AuthSettings(BaseSettings):
     login_ip_limit: str = Field(
         default="30/minute", description="Login attempts allowed per source address (`limits` notation)."
     )
+    token_version_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description=(
+            "How long an API process trusts its cached copy of a user's token version. Deactivating a user,"
+            " changing roles, logging out or resetting factors bumps the version; older access tokens are refused"
+            " everywhere within this many seconds (Redis-backed when `NEXORA_REDIS_URL` is set)."
+        ),
+    )
+    rate_limit_per_principal: str = Field(
+        default="1200/minute", description="API requests allowed per user or API key (`limits` notation)."
+    )
+    rate_limit_per_tenant: str = Field(
+        default="6000/minute", description="API requests allowed per tenant, all callers together."
+    )
 
 
 class BootstrapSettings(BaseSettings):
@@ -110,6 +126,23 @@ class ApiSettings(BaseSettings):
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Proxy addresses whose X-Forwarded-For is trusted for the client address (JSON list).",
+    )
+    docs: Literal["open", "authenticated", "off"] | None = Field(
+        default=None,
+        description=(
+            "Who may read the OpenAPI document and `/api/v1/docs`: `open`, `authenticated` (a bearer token) or"
+            " `off`. Default: `open` on the embedded database (a laptop), `authenticated` otherwise."
+        ),
+    )
+    metrics: Literal["open", "token", "off"] | None = Field(
+        default=None,
+        description=(
+            "Who may read `/metrics`: `open`, `token` (`Authorization: Bearer <NEXORA_API_METRICS_TOKEN>`) or `off`."
+            " Default: `open` on the embedded database (a laptop), `token` otherwise."
+        ),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token Prometheus sends to read `/metrics` when `metrics` is `token`."
     )
 
 
@@ -223,6 +256,50 @@ class DiscoverySettings(BaseSettings):
     )
 
 
+class OutboundSettings(BaseSettings):
+    """Every outbound call (connectors, feeds, webhooks, e-mail, ticketing, Vault, identity providers)."""
+
+    model_config = _section("NEXORA_OUTBOUND_")
+
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Internal networks outbound calls may reach (CIDR JSON list). Loopback, link-local (cloud metadata),"
+            " private, multicast and the host's own addresses are refused unless listed here (SSRF guard)."
+        ),
+    )
+
+
+class ConnectorSettings(BaseSettings):
+    """What connectors may read on the Nexora host, and the files tenants upload instead."""
+
+    model_config = _section("NEXORA_CONNECTOR_")
+
+    path_roots: list[str] | None = Field(
+        default=None,
+        description=(
+            "Host folders the code, export and offline-manifest connectors may read (JSON list); nothing outside"
+            " them is read, after symlinks and `..` are resolved. `[]`: none (tenants upload files instead)."
+            " Unset: none for `nexora api` and `nexora worker`; `nexora up` allows the user's home directory"
+            " and says so at start."
+        ),
+    )
+    allow_insecure_tls: bool = Field(
+        default=False,
+        description="Accept kubeconfigs with `insecure-skip-tls-verify: true` (TLS without certificate checks).",
+    )
+    max_upload_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1024, description="Largest file a tenant may upload as a run input (413 beyond)."
+    )
+    max_unpacked_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=1024, description="Largest total size an uploaded archive may unpack to."
+    )
+    max_unpacked_files: int = Field(default=100_000, ge=1, description="Most files an uploaded archive may hold.")
+    upload_dir: Path | None = Field(
+        default=None, description="Where run inputs wait until their run ends. Default: `<data dir>/run-inputs`."
+    )
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("nexora", appauthor=False))
 
@@ -252,6 +329,8 @@ class Settings(BaseSettings):
     crypto: CryptoSettings = Field(default_factory=CryptoSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
+    connector: ConnectorSettings = Field(default_factory=ConnectorSettings)
 
     @cached_property
     def bus_backend(self) -> Literal["postgres", "kafka"]:
@@ -279,6 +358,8 @@ SECTIONS: dict[str, tuple[type[BaseSettings], str]] = {
     "crypto": (CryptoSettings, "NEXORA_CRYPTO_"),
     "observability": (ObservabilitySettings, "NEXORA_"),
     "discovery": (DiscoverySettings, "NEXORA_DISCOVERY_"),
+    "outbound": (OutboundSettings, "NEXORA_OUTBOUND_"),
+    "connector": (ConnectorSettings, "NEXORA_CONNECTOR_"),
 }
 
 

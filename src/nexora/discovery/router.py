@@ -402,7 +402,7 @@ async def test_connector(
     """Try the connection with the stored settings (admins)."""
     runtime = runtime_of(request)
     ok, message = await service.test_connector(
-        session, runtime.cipher, runtime.settings.discovery, principal.tenant_id, connector_id
+        session, runtime.cipher, runtime.settings, principal.tenant_id, connector_id
     )
     return ConnectionTest(ok=ok, message=message)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from nexora.core.config import DiscoverySettings
+from nexora.core.config import ConnectorSettings, DiscoverySettings, Settings
 from nexora.core.errors import NexoraError
 from nexora.core.observability import scrub_text
 from nexora.core.resilience import Network, Resilience, RetryPolicy, Throttled, check_destination, parse_networks
@@ -46,11 +46,12 @@ class CollectContext:
     fingerprint_key: bytes | None = None
     allowed: list[Network] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)  # set when the run is cancelled
+    connector: ConnectorSettings = field(default_factory=ConnectorSettings)
 
     @classmethod
-    def create(
-        cls, tenant_id: uuid.UUID, settings: DiscoverySettings, fingerprint_key: bytes | None = None
-    ) -> CollectContext:
+    def create(cls, tenant_id: uuid.UUID, root: Settings, fingerprint_key: bytes | None = None) -> CollectContext:
+        """The context of one run or test of a connector, from the process settings."""
+        settings = root.discovery
         policy = RetryPolicy(
             attempts=settings.retry_attempts,
             backoff_seconds=settings.retry_backoff_ms / 1000,
@@ -61,7 +62,8 @@ class CollectContext:
             failure_threshold=settings.circuit_failure_threshold,
             reset_seconds=settings.circuit_reset_seconds,
         )
-        return cls(tenant_id, settings, resilience, fingerprint_key, parse_networks(settings.allowed_networks))
+        allowed = parse_networks([*root.outbound.allowed_networks, *settings.allowed_networks])
+        return cls(tenant_id, settings, resilience, fingerprint_key, allowed, connector=root.connector)
 
     @property
     def timeout(self) -> float:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.core.bus import publish
-from nexora.core.config import DiscoverySettings
+from nexora.core.config import Settings
 from nexora.core.crypto import EnvelopeCipher
 from nexora.core.errors import Conflict, NotFound, ValidationFailed
 from nexora.core.ids import utcnow, uuid7
@@ -191,7 +191,7 @@ async def delete_connector(session: AsyncSession, tenant_id: uuid.UUID, connecto
 async def test_connector(
     session: AsyncSession,
     cipher: EnvelopeCipher,
-    settings: DiscoverySettings,
+    settings: Settings,
     tenant_id: uuid.UUID,
     connector_id: uuid.UUID,
 ) -> tuple[bool, str]:

@@ -116,14 +116,13 @@ async def _stage(runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID, stag
 
 async def collect(runtime: Runtime, tenant_id: uuid.UUID, connector: Connector) -> Collection:
     """Read the provider (outside any transaction); any failure is a run error, never an exception."""
-    settings = runtime.settings.discovery
     try:
         found, config, credentials = decrypted_settings(runtime.cipher, connector)
         key = None
         if connector.kind in NEEDS_FINGERPRINT_KEY:
             async with runtime.db.unit_of_work(tenant_id) as session:
                 key = await auth_service.get_fingerprint_key(session, runtime.cipher, tenant_id)
-        context = CollectContext.create(tenant_id, settings, key)
+        context = CollectContext.create(tenant_id, runtime.settings, key)
         try:
             return await asyncio.to_thread(found.collect, config, credentials, context)
         except asyncio.CancelledError:
