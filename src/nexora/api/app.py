@@ -7,6 +7,7 @@ one is handed in, and, with ``workers=[...]``, runs those worker roles in the sa
 from __future__ import annotations
 
 import contextlib
+import hmac
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from nexora.audit.router import router as audit_router
 from nexora.auth.router import jwks_router
 from nexora.auth.router import router as auth_router
 from nexora.core import migrate, problems
-from nexora.core.config import Settings
+from nexora.core.config import ApiSettings, Settings
+from nexora.core.errors import NotFound, PermissionDenied, Unauthenticated
 from nexora.core.observability import configure_tracing, get_logger
 from nexora.core.runtime import Runtime
+from nexora.core.security import CurrentPrincipal, bearer_token
 from nexora.discovery import service as discovery_service
 from nexora.discovery.router import router as discovery_router
 from nexora.workers.runtime import Workers, open_runtime
@@ -44,7 +47,23 @@ def _routers() -> list[Any]:
     return [auth_router, discovery_router, audit_router]
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: list[str] | None = None) -> FastAPI:
+def docs_access(settings: Settings) -> str:
+    """Who may read the OpenAPI document: the setting, or `open` on a laptop (embedded database)."""
+    return settings.api.docs or ("open" if settings.embedded_database else "authenticated")
+
+
+def metrics_access(settings: Settings) -> str:
+    """Who may read `/metrics`: the setting, or `open` on a laptop (embedded database)."""
+    return settings.api.metrics or ("open" if settings.embedded_database else "token")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    workers: list[str] | None = None,
+    static_dir: Path = STATIC_DIR,
+) -> FastAPI:
     """The API (and, with ``workers``, those worker roles) for ``settings``."""
     tracing = configure_tracing(settings.observability.service_name)
 
@@ -69,12 +88,13 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: l
                 elif active.bus is not None and runtime is None:
                     await active.bus.stop()
 
+    docs = docs_access(settings)
     app = FastAPI(
         title="Nexora",
         version=__version__,
         description="Security for non-human identities: discovery, posture, secret scanning, audit.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url="/api/v1/openapi.json" if docs == "open" else None,
+        docs_url="/api/v1/docs" if docs == "open" else None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -83,8 +103,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, workers: l
     for router in _routers():
         app.include_router(router)
     app.include_router(jwks_router)
-    _add_operations_routes(app)
-    _add_web_ui(app)
+    if docs == "authenticated":
+        _add_authenticated_openapi(app)
+    _add_operations_routes(app, settings.api, metrics_access(settings))
+    _add_web_ui(app, static_dir)
     if settings.api.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -113,7 +135,27 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _add_operations_routes(app: FastAPI) -> None:
+def _add_authenticated_openapi(app: FastAPI) -> None:
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    async def openapi_document(principal: CurrentPrincipal) -> JSONResponse:
+        """The OpenAPI document, for any signed-in caller (`NEXORA_API_DOCS=authenticated`)."""
+        return JSONResponse(app.openapi())
+
+
+def _check_metrics_token(api: ApiSettings, request: Request) -> None:
+    if api.metrics_token is None:
+        raise PermissionDenied(
+            "metrics need a token on this server: set NEXORA_API_METRICS_TOKEN (or NEXORA_API_METRICS)"
+        )
+    try:
+        presented = bearer_token(request)
+    except Unauthenticated:
+        raise Unauthenticated("send 'Authorization: Bearer <NEXORA_API_METRICS_TOKEN>' to read metrics") from None
+    if not hmac.compare_digest(presented.encode(), api.metrics_token.get_secret_value().encode()):
+        raise Unauthenticated("the metrics token is not valid")
+
+
+def _add_operations_routes(app: FastAPI, api: ApiSettings, metrics: str) -> None:
     @app.get("/healthz", tags=["operations"], include_in_schema=True)
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
@@ -144,7 +186,11 @@ def _add_operations_routes(app: FastAPI) -> None:
         )
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics_page(request: Request) -> Response:
+        if metrics == "off":
+            raise NotFound("metrics are off on this server (NEXORA_API_METRICS)")
+        if metrics == "token":
+            _check_metrics_token(api, request)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -171,14 +217,16 @@ class _WebPath(Convertor[str]):
 register_url_convertor("webpath", _WebPath())
 
 
-def _add_web_ui(app: FastAPI) -> None:
+def _add_web_ui(app: FastAPI, static_dir: Path) -> None:
+    root = static_dir.resolve()
+
     @app.get("/{path:webpath}", include_in_schema=False)
     async def web_ui(path: str) -> Response:
-        index = STATIC_DIR / "index.html"
+        index = static_dir / "index.html"
         if not index.exists():
             return HTMLResponse(NOT_BUILT_PAGE)
-        candidate = (STATIC_DIR / path).resolve()
-        if path and candidate.is_file() and STATIC_DIR.resolve() in candidate.parents:
+        candidate = (static_dir / path).resolve()
+        if path and candidate.is_file() and root in candidate.parents:
             cache = "public, max-age=31536000, immutable" if path.startswith("assets/") else "no-cache"
             return FileResponse(candidate, headers={"Cache-Control": cache})
         # Client-side routes (/inventory, /nhis/:id, ...) all load the app.

@@ -116,11 +116,35 @@ class EnvelopeCipher:
         return self.decrypt(envelope.encode(), associated_data.encode()).decode()
 
 
-def load_or_create_master_key(path: Path) -> bytes:
-    """Read the master key file, creating it (mode 0600, atomically) with 32 random bytes if missing."""
+def check_master_key_place(path: Path, database_dir: Path | None) -> None:
+    """Refuse a key file kept inside the database directory: a copy of the database (a backup, a
+    volume snapshot, ``pg_basebackup``) must never carry the key that decrypts what it holds."""
+    if database_dir is None:
+        return
+    resolved, database = path.resolve(), database_dir.resolve()
+    if resolved == database or database in resolved.parents:
+        raise ConfigurationError(
+            f"master key file {path} is inside the database directory {database_dir}; "
+            "set NEXORA_CRYPTO_MASTER_KEY_FILE to a path outside it"
+        )
+
+
+def load_or_create_master_key(path: Path, *, database_dir: Path | None = None) -> bytes:
+    """Read the master key file, creating it (mode 0600, atomically) with 32 random bytes if missing.
+
+    At start the file must be outside ``database_dir``, owned by this process's user and readable by
+    no one else; any other state is a :class:`ConfigurationError` that names the fix.
+    """
+    check_master_key_place(path, database_dir)
     if path.exists():
-        if path.stat().st_mode & 0o077:
+        status = path.stat()
+        if status.st_mode & 0o077:
             raise ConfigurationError(f"master key file {path} is readable by other users; run: chmod 600 {path}")
+        if status.st_uid != os.geteuid():
+            raise ConfigurationError(
+                f"master key file {path} belongs to another user (uid {status.st_uid}); "
+                "it must be owned by the user Nexora runs as"
+            )
         key = base64.b64decode(path.read_text().strip())
         if len(key) != 32:
             raise ConfigurationError(f"master key file {path} does not hold a base64 32-byte key")
@@ -136,7 +160,7 @@ def load_or_create_master_key(path: Path) -> bytes:
     except FileExistsError:
         # Another process created it first: use theirs.
         temporary.unlink()
-        return load_or_create_master_key(path)
+        return load_or_create_master_key(path, database_dir=database_dir)
     temporary.unlink()
     return key
 

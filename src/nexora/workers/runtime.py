@@ -51,7 +51,8 @@ def make_cipher(settings: Settings) -> EnvelopeCipher:
     if settings.crypto.master_key is not None:
         key = master_key_from_text(settings.crypto.master_key.get_secret_value())
     else:
-        key = load_or_create_master_key(settings.master_key_path)
+        database_dir = settings.data_dir / "postgres" if settings.embedded_database else None
+        key = load_or_create_master_key(settings.master_key_path, database_dir=database_dir)
     return EnvelopeCipher(LocalKeyWrapper(key))
 
 

@@ -11,11 +11,11 @@ from collections import defaultdict
 from functools import partial
 from typing import Any, Literal
 
-import yaml
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from nexora.core.errors import ValidationFailed
 from nexora.core.resilience import Throttled
+from nexora.discovery.connectors import kubeconfig
 from nexora.discovery.connectors.base import (
     CollectContext,
     ConfigModel,
@@ -47,7 +47,22 @@ class KubernetesConfig(ConfigModel):
 
 
 class KubernetesCredentials(CredentialsModel):
-    kubeconfig: SecretStr = Field(min_length=10, max_length=256 * 1024, description="kubeconfig YAML (live mode).")
+    kubeconfig: SecretStr = Field(
+        min_length=10,
+        max_length=256 * 1024,
+        description="kubeconfig YAML (live mode): static credentials only (token, inline certificate and key data).",
+    )
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _static_credentials_only(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        # Checked again with the operator's settings before every load (get_live).
+        allow_insecure = bool((info.context or {}).get("allow_insecure_tls", False))
+        try:
+            kubeconfig.parse(value.get_secret_value(), allow_insecure_tls=allow_insecure)
+        except ValidationFailed as error:
+            raise ValueError(error.message) from None
+        return value
 
 
 # ---- get ---------------------------------------------------------------------------------------------
@@ -69,12 +84,12 @@ def get_live(
 
     if credentials is None:
         raise ValidationFailed("live mode needs credentials with a kubeconfig")
-    try:
-        document = yaml.safe_load(credentials.kubeconfig.get_secret_value())
-    except yaml.YAMLError:
-        raise ValidationFailed("the kubeconfig is not valid YAML") from None
-    if not isinstance(document, dict):
-        raise ValidationFailed("the kubeconfig must be a YAML mapping")
+    # Again at load time: a config stored by an older version is refused too.
+    document = kubeconfig.parse(
+        credentials.kubeconfig.get_secret_value(),
+        allow_insecure_tls=context.connector.allow_insecure_tls,
+        allowed_networks=context.allowed,
+    )
     api_client = k8s_config.new_client_from_config_dict(document, context=config.context)  # type: ignore[no-untyped-call]
     context.check_url(api_client.configuration.host)
     errors = Collection()
