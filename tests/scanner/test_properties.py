@@ -8,9 +8,9 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nexora.scanner.batch import Worker, WorkerSpec
 from nexora.scanner.detect import Detector, Document
 from nexora.scanner.model import Finding, ScanStats
-from nexora.scanner.worker import Worker, WorkerSpec
 from tests.scanner.fixtures.samples import aws_key_pair, github_token, random_token
 
 _RNG = random.Random(7)

@@ -102,8 +102,8 @@ def test_bad_input_is_reported_and_scanning_continues(tmp_path: Path) -> None:
 
 
 def test_a_file_that_vanishes_before_reading_is_an_issue(tmp_path: Path) -> None:
+    from nexora.scanner.batch import Worker, WorkerSpec
     from nexora.scanner.sources.files import FileTask
-    from nexora.scanner.worker import Worker, WorkerSpec
 
     run = ScanRun(ScanOptions(paths=[str(tmp_path)], jobs=1))
     worker = Worker(WorkerSpec(rules=run.rules, prefilter="hyperscan", database=None))

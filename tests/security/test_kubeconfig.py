@@ -196,7 +196,9 @@ async def test_a_hostile_kubeconfig_stored_by_an_older_version_is_refused_when_l
     connector_id = created.json()["id"]
     user, cluster, field = hostile_cases(marker, token_file)[case]
     # What an older version, which did not check kubeconfigs, would have stored.
-    stored = runtime.cipher.encrypt_text(json.dumps({"kubeconfig": kubeconfig(listener.url, user, cluster)}), connector_id)
+    stored = runtime.cipher.encrypt_text(
+        json.dumps({"kubeconfig": kubeconfig(listener.url, user, cluster)}), connector_id
+    )
     async with runtime.db.unit_of_work(tenant_admin.tenant_id) as session:
         await session.execute(
             text("UPDATE discovery.connector SET credentials = :c WHERE id = :id"), {"c": stored, "id": connector_id}

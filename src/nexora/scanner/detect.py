@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from nexora.scanner import validators
 from nexora.scanner.engine import Candidate, Engine
+from nexora.scanner.entropy import shannon_entropy
 from nexora.scanner.filters import generic_value_rejected, looks_like_placeholder
 from nexora.scanner.model import CommitInfo, Confidence, Finding, ScanStats
-from nexora.scanner.validators.structured import shannon_entropy
 
 ALLOW_MARKER = b"nexora:allow"
 # Beyond this length a value is a structured token; dictionary words inside it are chance, not placeholders.

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
-from nexora.scanner.validators.structured import shannon_entropy
+from nexora.scanner.entropy import shannon_entropy
 
 # Keys that vendors publish in their documentation as examples.
 DOCUMENTED_EXAMPLES = frozenset(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nexora.scanner.batch import BatchResult, Worker, WorkerSpec, initialise, run_batch
 from nexora.scanner.config import ScanConfig, discover_config
 from nexora.scanner.engine import Engine
 from nexora.scanner.model import Finding, ScanIssue, ScanStats
@@ -23,7 +24,6 @@ from nexora.scanner.ruleset import Rule, load_rules
 from nexora.scanner.sources import archives
 from nexora.scanner.sources.files import FileTask, Skipped, walk
 from nexora.scanner.sources.git import BlobTask, history_blobs, staged_blobs
-from nexora.scanner.worker import BatchResult, Worker, WorkerSpec, initialise, run_batch
 
 DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
 # Batches big enough to amortise inter-process overhead, small enough to balance two cores.

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
-from collections import Counter
 from datetime import UTC, datetime
 
 from nexora.scanner.validators import Outcome, register
@@ -20,15 +18,6 @@ def b64decode_loose(text: str) -> bytes:
     """Decode standard or URL-safe base64 with or without padding."""
     text = text.strip().replace("-", "+").replace("_", "/")
     return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-
-
-def shannon_entropy(data: str | bytes) -> float:
-    """Bits per symbol of ``data``."""
-    if not data:
-        return 0.0
-    counts = Counter(data)
-    total = len(data)
-    return -sum(count / total * math.log2(count / total) for count in counts.values())
 
 
 @register("aws-access-key-id")
