@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.core.bus import NOTIFY_CHANNEL, DeadLetter, Subscription, write_outbox
+from nexora.core.bus.delivery import DeliveryLoops, count_failure, retry_delay
 from nexora.core.config import BusSettings
 from nexora.core.db import Database, set_tenant
 from nexora.core.events import Event, topics
@@ -36,7 +37,6 @@ from nexora.core.observability import (
     BUS_DEAD_LETTERS,
     BUS_EVENTS,
     BUS_HANDLE_SECONDS,
-    BUS_LAG,
     get_logger,
     observe_many,
 )
@@ -58,12 +58,6 @@ _SEQUENCE_SQL = text(
     WHERE o.id = s.id
     """
 )
-
-
-def backoff_seconds(settings: BusSettings, attempts: int) -> float:
-    """Exponential backoff for the n-th failed attempt, capped."""
-    delay_ms: int = settings.retry_backoff_ms * 2 ** max(attempts - 1, 0)
-    return float(min(delay_ms, settings.retry_backoff_max_ms)) / 1000
 
 
 async def sequence_once(session: AsyncSession, limit: int = SEQUENCE_BATCH) -> int:
@@ -88,22 +82,6 @@ async def sequence_pending(db: Database, on_progress: Callable[[], None]) -> Non
             on_progress()
         if count < SEQUENCE_BATCH:
             return
-
-
-_COUNT_FAILURE_SQL = text(
-    """
-    INSERT INTO core.delivery_failure (group_name, event_id, attempts, last_error)
-    VALUES (:g, :e, 1, :err)
-    ON CONFLICT (group_name, event_id) DO UPDATE
-    SET attempts = core.delivery_failure.attempts + 1, last_error = :err, updated_at = now()
-    RETURNING attempts
-    """
-)
-
-
-async def count_failure(session: AsyncSession, group: str, event_id: uuid.UUID, error: str) -> int:
-    """Record one more failed attempt of ``group`` at ``event_id``; returns the attempts so far."""
-    return int(await session.scalar(_COUNT_FAILURE_SQL, {"g": group, "e": event_id, "err": error}) or 0)
 
 
 class _HandlerFailed(Exception):
@@ -273,18 +251,11 @@ class GroupConsumer:
             if next_position != row.position:
                 return 0  # another consumer of this group moved on meanwhile
             attempts = await count_failure(session, self.group, row.event_id, error)
-            if attempts < self.settings.max_attempts:
-                delay = backoff_seconds(self.settings, attempts)
+            delay = retry_delay(
+                self.settings, attempts, group=self.group, event_id=row.event_id, event_type=row.type, error=error
+            )
+            if delay is not None:
                 self.retry_at = time.monotonic() + delay
-                log.warning(
-                    "event handler failed; will retry",
-                    group=self.group,
-                    event_id=str(row.event_id),
-                    type=row.type,
-                    attempts=attempts,
-                    retry_in_seconds=delay,
-                    error=error,
-                )
                 return 0
             await self._dead_letter(session, row, error, attempts)
             await session.execute(
@@ -334,7 +305,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-class PostgresBus:
+class PostgresBus(DeliveryLoops):
     """The default backend: everything in PostgreSQL, woken by LISTEN/NOTIFY."""
 
     backend = "postgres"
@@ -427,7 +398,7 @@ class PostgresBus:
                 await sequence_pending(self.db, self._wake_consumers)
             except Exception as error:
                 log.warning("sequencer pass failed", error=str(error))
-            await self._wait(self._sequencer_wakeup)
+            await self._wait(self._sequencer_wakeup, self.settings.poll_interval_seconds)
 
     def _wake_consumers(self) -> None:
         for wakeup in self._consumer_wakeups:
@@ -451,23 +422,6 @@ class PostgresBus:
             if remaining > 0:
                 wait = min(wait, remaining)
             await self._wait(wakeup, wait)
-
-    async def _maintenance_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.refresh_lag_metrics()
-                await self.prune()
-            except Exception as error:
-                log.warning("bus maintenance failed", error=str(error))
-            await self._sleep(15)
-
-    async def _wait(self, event: asyncio.Event, timeout: float | None = None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout or self.settings.poll_interval_seconds)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     # ---- operations ---------------------------------------------------------------------------
 
@@ -514,10 +468,6 @@ class PostgresBus:
                     or 0
                 )
             return result
-
-    async def refresh_lag_metrics(self) -> None:
-        for group, value in (await self.lag()).items():
-            BUS_LAG.labels(group).set(value)
 
     async def topics(self) -> list[dict[str, Any]]:
         async with self.db.unit_of_work() as session:

@@ -29,9 +29,9 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy import text
 
 from nexora.core.bus import Subscription
+from nexora.core.bus.delivery import count_failure, retry_delay
 from nexora.core.bus.kafka import dlq
 from nexora.core.bus.kafka.clients import AsyncProducer, group_options
-from nexora.core.bus.postgres import backoff_seconds, count_failure
 from nexora.core.config import BusSettings, KafkaSettings
 from nexora.core.db import Database, set_tenant
 from nexora.core.events import Event
@@ -282,17 +282,10 @@ class GroupWorker:
                 index, error = start + earlier.index, earlier.error
             position, event = events[index]
             attempts = await self._record_failure(event, error)
-            if attempts < self.settings.max_attempts:
-                delay = backoff_seconds(self.settings, attempts)
-                log.warning(
-                    "event handler failed; will retry",
-                    group=self.group,
-                    event_id=str(event.id),
-                    type=event.type,
-                    attempts=attempts,
-                    retry_in_seconds=delay,
-                    error=error,
-                )
+            delay = retry_delay(
+                self.settings, attempts, group=self.group, event_id=event.id, event_type=event.type, error=error
+            )
+            if delay is not None:
                 return position, delay
             await self._dead_letter(items[position], error, attempts=attempts, reason=dlq.HANDLER_FAILED)
             await self._forget_failure(event)
