@@ -13,7 +13,7 @@ import { AccountMenu } from "./auth/AccountMenu";
 import { LoginPage } from "./auth/LoginPage";
 import { RequireSession } from "./auth/RequireSession";
 // The inventory is the page people live in: it ships with the app shell, not as a lazy chunk (one round trip less).
-import InventoryPage from "./discovery/InventoryPage";
+import InventoryPage from "./discovery/inventory/InventoryPage";
 import { AppLayout, type NavItem } from "./ui/AppLayout";
 import { NotFoundPage } from "./ui/NotFoundPage";
 import { LoadingState } from "./ui/states";
@@ -23,10 +23,10 @@ const NhiDetailPage = lazy(() => import("./discovery/nhi/NhiDetailPage"));
 const FindingsPage = lazy(() => import("./discovery/findings/FindingsPage"));
 const ConnectorsPage = lazy(() => import("./discovery/connectors/ConnectorsPage"));
 const AuditPage = lazy(() => import("./audit/AuditPage"));
-const SettingsPage = lazy(() => import("./settings/SettingsPage"));
-const UsersPanel = lazy(() => import("./settings/UsersPanel"));
-const ApiKeysPanel = lazy(() => import("./settings/ApiKeysPanel"));
-const TenantPanel = lazy(() => import("./settings/TenantPanel"));
+const SettingsPage = lazy(() => import("./auth/settings/SettingsPage"));
+const UsersPanel = lazy(() => import("./auth/settings/UsersPanel"));
+const ApiKeysPanel = lazy(() => import("./auth/settings/ApiKeysPanel"));
+const TenantPanel = lazy(() => import("./auth/settings/TenantPanel"));
 
 export const NAVIGATION: NavItem[] = [
   { to: "/", label: "Overview", icon: IconLayoutDashboard },

@@ -1,7 +1,7 @@
 import type { QueryClient } from "@tanstack/react-query";
 
 import type { ApiClient } from "../api/client";
-import { parseInventoryQuery } from "./inventoryQuery";
+import { parseInventoryQuery } from "./inventory/inventoryQuery";
 import { nhiPageQuery } from "./useNhis";
 
 /**

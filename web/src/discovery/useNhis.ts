@@ -2,7 +2,7 @@ import { keepPreviousData, queryOptions, useMutation, useQuery, useQueryClient }
 
 import { useApi } from "../api/ApiProvider";
 import { unwrap, type ApiClient, type Schemas } from "../api/client";
-import { apiFilters, type InventoryQuery } from "./inventoryQuery";
+import { apiFilters, type InventoryQuery } from "./inventory/inventoryQuery";
 
 export type Nhi = Schemas["NhiOut"];
 export type NhiDetail = Schemas["NhiDetail"];

@@ -3,10 +3,10 @@ import { Badge, Button, Checkbox, Collapse, Group, NumberInput, Paper, Select, G
 import { useDebouncedCallback, useMediaQuery } from "@mantine/hooks";
 import { IconAdjustmentsHorizontal, IconSearch, IconX } from "@tabler/icons-react";
 
-import { MultiFilter, type FilterOption } from "../ui/MultiFilter";
+import { MultiFilter, type FilterOption } from "../../ui/MultiFilter";
 import { activeFilterCount, type InventoryQuery } from "./inventoryQuery";
-import { environmentLabel, ENVIRONMENTS, kindLabel, KINDS, PROVIDERS, providerLabel } from "./labels";
-import { countLabel, useOverview, type Overview } from "./useOverview";
+import { environmentLabel, ENVIRONMENTS, kindLabel, KINDS, PROVIDERS, providerLabel } from "../labels";
+import { countLabel, useOverview, type Overview } from "../useOverview";
 
 type Change = (changes: Partial<InventoryQuery>, options?: { replace?: boolean }) => void;
 

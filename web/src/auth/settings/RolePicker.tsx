@@ -1,6 +1,6 @@
 import { Checkbox, Stack } from "@mantine/core";
 
-import { ROLES, type Role } from "../auth/roles";
+import { ROLES, type Role } from "../roles";
 
 export function RolePicker({
   value,

@@ -2,9 +2,9 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
-import { FakeApi, json, problem } from "../test/fakeApi";
-import { nhi, overview } from "../test/discoveryData";
-import { renderConsole } from "../test/render";
+import { FakeApi, json, problem } from "../../test/fakeApi";
+import { nhi, overview } from "../../test/discoveryData";
+import { renderConsole } from "../../test/render";
 import InventoryPage from "./InventoryPage";
 
 const user = userEvent.setup({ delay: null });

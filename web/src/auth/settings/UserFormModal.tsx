@@ -1,12 +1,12 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Modal, PasswordInput, Stack, Switch, Text, TextInput } from "@mantine/core";
 
-import { fieldMessages } from "../api/problem";
-import type { Role } from "../auth/roles";
-import { useCreateUser, useUpdateUser, type User } from "../auth/useUsers";
-import { ErrorState } from "../ui/states";
+import { fieldMessages } from "../../api/problem";
+import type { Role } from "../roles";
+import { useCreateUser, useUpdateUser, type User } from "../useUsers";
+import { ErrorState } from "../../ui/states";
 import { RolePicker } from "./RolePicker";
-import { FormActions } from "../ui/FormActions";
+import { FormActions } from "../../ui/FormActions";
 
 /** Add a user (no `user`) or change one's roles, status and password. */
 export function UserFormModal({

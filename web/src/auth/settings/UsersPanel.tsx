@@ -3,12 +3,12 @@ import { ActionIcon, Badge, Button, Group, Menu, Stack, Text, VisuallyHidden } f
 import { notifications } from "@mantine/notifications";
 import { IconDots, IconPencil, IconPlus, IconTrash, IconUsers } from "@tabler/icons-react";
 
-import { useMe } from "../auth/useMe";
-import { useDeleteUser, useUsers, type User } from "../auth/useUsers";
-import { ConfirmDialog } from "../ui/ConfirmDialog";
-import { DataTable, type Column } from "../ui/DataTable";
-import { EmptyState } from "../ui/states";
-import { Time } from "../ui/Time";
+import { useMe } from "../useMe";
+import { useDeleteUser, useUsers, type User } from "../useUsers";
+import { ConfirmDialog } from "../../ui/ConfirmDialog";
+import { DataTable, type Column } from "../../ui/DataTable";
+import { EmptyState } from "../../ui/states";
+import { Time } from "../../ui/Time";
 import { ScopeBadges } from "./ScopeBadges";
 import { UserFormModal } from "./UserFormModal";
 

@@ -2,10 +2,10 @@ import { Tabs } from "@mantine/core";
 import { IconBuilding, IconKey, IconUsers } from "@tabler/icons-react";
 import { Navigate, Outlet, useLocation, useNavigate } from "react-router";
 
-import { hasRole } from "../auth/roles";
-import { useMe } from "../auth/useMe";
-import { PageHeader } from "../ui/PageHeader";
-import { ErrorState, LoadingState } from "../ui/states";
+import { hasRole } from "../roles";
+import { useMe } from "../useMe";
+import { PageHeader } from "../../ui/PageHeader";
+import { ErrorState, LoadingState } from "../../ui/states";
 
 const SECTIONS = [
   { value: "users", label: "Users and roles", icon: IconUsers, adminOnly: true },

@@ -2,12 +2,12 @@ import { useState, type FormEvent } from "react";
 import { Alert, Button, Checkbox, Group, Modal, SegmentedControl, Stack, Text, TextInput } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
 
-import { errorMessage, fieldMessages } from "../api/problem";
-import { hasRole, SCOPES, type Scope } from "../auth/roles";
-import { useCreateApiKey } from "../auth/useApiKeys";
-import { SecretReveal } from "../ui/SecretReveal";
-import { ErrorState } from "../ui/states";
-import { FormActions } from "../ui/FormActions";
+import { errorMessage, fieldMessages } from "../../api/problem";
+import { hasRole, SCOPES, type Scope } from "../roles";
+import { useCreateApiKey } from "../useApiKeys";
+import { SecretReveal } from "../../ui/SecretReveal";
+import { ErrorState } from "../../ui/states";
+import { FormActions } from "../../ui/FormActions";
 
 const EXPIRY = [
   { value: "30", label: "30 days" },

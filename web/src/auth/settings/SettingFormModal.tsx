@@ -1,10 +1,10 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Modal, SegmentedControl, Select, Stack, Text, TextInput } from "@mantine/core";
 
-import { errorMessage } from "../api/problem";
-import { useUpdateTenant } from "../auth/useTenant";
+import { errorMessage } from "../../api/problem";
+import { useUpdateTenant } from "../useTenant";
 import { parseSetting, SETTING_KEY_PATTERN, settingType, type SettingType } from "./tenantSettings";
-import { FormActions } from "../ui/FormActions";
+import { FormActions } from "../../ui/FormActions";
 
 const TYPES: { value: SettingType; label: string }[] = [
   { value: "string", label: "Text" },

@@ -17,13 +17,13 @@ import {
 import { notifications } from "@mantine/notifications";
 import { IconAdjustments, IconEraser, IconPencil, IconPlus } from "@tabler/icons-react";
 
-import { errorMessage, fieldMessages } from "../api/problem";
-import { hasRole } from "../auth/roles";
-import { useMe } from "../auth/useMe";
-import { useTenant, useUpdateTenant } from "../auth/useTenant";
-import { DataTable, type Column } from "../ui/DataTable";
-import { EmptyState, ErrorState, LoadingState } from "../ui/states";
-import { Time } from "../ui/Time";
+import { errorMessage, fieldMessages } from "../../api/problem";
+import { hasRole } from "../roles";
+import { useMe } from "../useMe";
+import { useTenant, useUpdateTenant } from "../useTenant";
+import { DataTable, type Column } from "../../ui/DataTable";
+import { EmptyState, ErrorState, LoadingState } from "../../ui/states";
+import { Time } from "../../ui/Time";
 import { SettingFormModal } from "./SettingFormModal";
 import { displaySetting, settingType } from "./tenantSettings";
 

@@ -1,4 +1,4 @@
-import type { ApiKey } from "../auth/useApiKeys";
+import type { ApiKey } from "../useApiKeys";
 
 export type ApiKeyStatus = "active" | "revoked" | "expired";
 

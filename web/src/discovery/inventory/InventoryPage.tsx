@@ -4,14 +4,14 @@ import { notifications } from "@mantine/notifications";
 import { IconChevronLeft, IconChevronRight, IconDownload, IconFingerprint } from "@tabler/icons-react";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 
-import { useApi } from "../api/ApiProvider";
-import { errorMessage } from "../api/problem";
-import { DataTable, type Column } from "../ui/DataTable";
-import { datedFilename, saveBlob } from "../ui/download";
-import { formatCount } from "../ui/format";
-import { PageHeader } from "../ui/PageHeader";
-import { EmptyState } from "../ui/states";
-import { FindingsCell, IdentityCell, OwnerCell, PrivilegeCell, ProviderCell, RiskCell, TimeCell } from "./cells";
+import { useApi } from "../../api/ApiProvider";
+import { errorMessage } from "../../api/problem";
+import { DataTable, type Column } from "../../ui/DataTable";
+import { datedFilename, saveBlob } from "../../ui/download";
+import { formatCount } from "../../ui/format";
+import { PageHeader } from "../../ui/PageHeader";
+import { EmptyState } from "../../ui/states";
+import { FindingsCell, IdentityCell, OwnerCell, PrivilegeCell, ProviderCell, RiskCell, TimeCell } from "../cells";
 import { InventoryFilters } from "./InventoryFilters";
 import {
   activeFilterCount,
@@ -21,8 +21,8 @@ import {
   withChanges,
   type InventoryQuery,
 } from "./inventoryQuery";
-import { exportNhis, useNhiPage, type Nhi } from "./useNhis";
-import { useOverview } from "./useOverview";
+import { exportNhis, useNhiPage, type Nhi } from "../useNhis";
+import { useOverview } from "../useOverview";
 
 interface PageState {
   /** Cursors of the pages before this one (null is the first page), so "Previous" can go back. */

@@ -3,13 +3,13 @@ import { Badge, Button, Group, Stack, Text, VisuallyHidden } from "@mantine/core
 import { notifications } from "@mantine/notifications";
 import { IconKey, IconPlus } from "@tabler/icons-react";
 
-import { hasRole } from "../auth/roles";
-import { useApiKeys, useRevokeApiKey, type ApiKey } from "../auth/useApiKeys";
-import { useMe } from "../auth/useMe";
-import { ConfirmDialog } from "../ui/ConfirmDialog";
-import { DataTable, type Column } from "../ui/DataTable";
-import { EmptyState } from "../ui/states";
-import { Time } from "../ui/Time";
+import { hasRole } from "../roles";
+import { useApiKeys, useRevokeApiKey, type ApiKey } from "../useApiKeys";
+import { useMe } from "../useMe";
+import { ConfirmDialog } from "../../ui/ConfirmDialog";
+import { DataTable, type Column } from "../../ui/DataTable";
+import { EmptyState } from "../../ui/states";
+import { Time } from "../../ui/Time";
 import { apiKeyStatus, STATUS_COLOR } from "./apiKeyStatus";
 import { CreateApiKeyModal } from "./CreateApiKeyModal";
 import { ScopeBadges } from "./ScopeBadges";

@@ -2,8 +2,8 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
-import { FakeApi } from "../test/fakeApi";
-import { renderConsole } from "../test/render";
+import { FakeApi } from "../../test/fakeApi";
+import { renderConsole } from "../../test/render";
 import ApiKeysPanel from "./ApiKeysPanel";
 
 // No delay between keystrokes: the tests check behaviour, not typing speed.
