@@ -1,4 +1,6 @@
 import asyncio
+import hashlib
+import os
 import time
 
 import httpx
@@ -76,25 +78,31 @@ async def test_reusing_a_token_the_client_has_moved_on_from_revokes_the_whole_fa
     assert after.json()["detail"] == "the refresh token was revoked; sign in again"
 
 
-async def test_a_replay_within_the_grace_gets_a_new_pair_and_revokes_the_successor_nobody_received(
+def _digest(token: str) -> str:
+    # Tokens are compared by digest, so a failing assertion never prints one.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def test_a_replay_within_the_grace_gets_the_same_successor_and_a_new_access_token(
     client: httpx.AsyncClient, tenant_admin: SignedIn
 ) -> None:
     lost = (await _refresh(client, tenant_admin.refresh_token)).json()  # a reload cut this answer off
 
     replay = await _refresh(client, tenant_admin.refresh_token)
-    assert replay.status_code == 200, replay.text
+    assert replay.status_code == 200, replay.json()["detail"]
     again = replay.json()
-    assert again["refresh_token"] not in {lost["refresh_token"], tenant_admin.refresh_token}
+    assert _digest(again["refresh_token"]) == _digest(lost["refresh_token"])
+    assert _digest(again["access_token"]) != _digest(lost["access_token"])
     me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {again['access_token']}"})
     assert me.status_code == 200
 
-    unreceived = await _refresh(client, lost["refresh_token"])
-    assert unreceived.status_code == 401
-    assert unreceived.json()["detail"] == "the refresh token was revoked; sign in again"
-
-    # The client carries on with the new pair; the old token is now an ordinary reuse.
+    # Asking once more is just as idempotent; the client then carries on with the successor.
+    assert _digest((await _refresh(client, tenant_admin.refresh_token)).json()["refresh_token"]) == _digest(
+        lost["refresh_token"]
+    )
     carried_on = await _refresh(client, again["refresh_token"])
     assert carried_on.status_code == 200
+    # Now the successor was used: the old token is an ordinary reuse, and it takes the whole session down.
     reuse = await _refresh(client, tenant_admin.refresh_token)
     assert reuse.status_code == 401
     assert "already used" in reuse.json()["detail"]
@@ -148,7 +156,7 @@ async def test_malformed_refresh_token_is_refused(client: httpx.AsyncClient) -> 
     assert response.status_code == 401
 
 
-async def test_repeated_failures_lock_the_account_even_for_the_right_password_then_it_unlocks(
+async def test_repeated_failures_lock_the_address_out_even_for_the_right_password_then_it_unlocks(
     client: httpx.AsyncClient, tenant_admin: SignedIn, runtime
 ) -> None:
     components = runtime.services["auth"]
@@ -165,7 +173,7 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password_th
         )
         assert locked.status_code == 429
         assert int(locked.headers["retry-after"]) >= 1
-        assert "locked" in locked.json()["detail"]
+        assert "locked for this address" in locked.json()["detail"]
 
         deadline = time.monotonic() + 10
         while True:
@@ -216,13 +224,14 @@ async def test_source_address_limit_applies_across_accounts(
 
 
 async def test_throttle_state_lives_in_redis_when_configured() -> None:
-    first = LoginThrottle("redis://127.0.0.1:6379/15", max_failures=2, window_seconds=30, ip_limit="100/minute")
-    second = LoginThrottle("redis://127.0.0.1:6379/15", max_failures=2, window_seconds=30, ip_limit="100/minute")
+    redis_url = os.environ.get("NEXORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    first = LoginThrottle(redis_url, max_failures=2, window_seconds=30, ip_limit="100/minute")
+    second = LoginThrottle(redis_url, max_failures=2, window_seconds=30, ip_limit="100/minute")
     email = f"redis-{time.time_ns()}@x.example"
-    await first.record_failure(email)
-    await first.record_failure(email)
-    # Another process (a second API replica) sees the lockout.
+    await first.record_failure(email, "198.51.100.1")
+    await first.record_failure(email, "198.51.100.1")
+    # Another process (a second API replica) sees the lockout of that address.
     with pytest.raises(RateLimited):
-        await second.check(email, None)
-    await second.reset(email)
-    await first.check(email, None)
+        await second.check(email, "198.51.100.1")
+    await second.reset(email, "198.51.100.1")
+    await first.check(email, "198.51.100.1")

@@ -105,3 +105,40 @@ async def test_api_key_with_a_bad_checksum_is_rejected_before_any_database_looku
             await auth_service.authenticate(unreachable, runtime.services["auth"], key)
     finally:
         await unreachable.dispose()
+
+
+async def test_a_token_issued_before_token_versions_counts_as_version_zero(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, runtime
+) -> None:
+    signer = runtime.services["auth"].signer
+    token = signer.issue(_claims(tenant_admin), ttl_seconds=60)  # no "tv" claim, as before versions existed
+
+    response = await _me(client, token)
+
+    assert response.status_code == 200
+
+
+async def test_a_token_whose_version_is_not_an_integer_is_refused(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, runtime
+) -> None:
+    signer = runtime.services["auth"].signer
+    statuses = [
+        (await _me(client, signer.issue({**_claims(tenant_admin), "tv": version}, ttl_seconds=60))).status_code
+        for version in ("0", False, 0.0, None)
+    ]
+
+    assert statuses == [401, 401, 401, 401]
+
+
+async def test_a_token_with_an_older_version_is_refused(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, runtime
+) -> None:
+    signer = runtime.services["auth"].signer
+    async with runtime.db.unit_of_work(tenant_admin.tenant_id) as session:
+        await auth_service.bump_token_version(session, tenant_admin.tenant_id, tenant_admin.user_id, "test")
+    older, current = (signer.issue({**_claims(tenant_admin), "tv": v}, ttl_seconds=60) for v in (0, 1))
+
+    refused, accepted = await _me(client, older), await _me(client, current)
+
+    assert refused.status_code == 401
+    assert accepted.status_code == 200

@@ -251,7 +251,7 @@ async def test_bad_connector_input_is_refused_clearly_and_creates_nothing(api: A
         },
         {"name": "c", "kind": "aws", "config": {"unknown": 1}},
         {"name": "d", "kind": "nosuch", "config": {}},
-        {"name": "e", "kind": "kubernetes", "config": {"mode": "offline"}},
+        {"name": "e", "kind": "kubernetes", "config": {"mode": "sideways"}},
         {"name": "f" * 200, "kind": "code", "config": {"paths": ["/tmp"]}},
         {"name": "g", "kind": "code", "config": {"paths": "not-a-list"}},
     ]

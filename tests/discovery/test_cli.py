@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from typer.testing import CliRunner, Result
 from nexora.cli.main import app
 from tests.discovery.recorded_api import DATA
 from tests.fixtures.app import TenantFactory
+from tests.scanner.fixtures.files import commit_all, git, write
+from tests.scanner.fixtures.samples import github_token
 
 
 @dataclass
@@ -127,19 +130,51 @@ async def test_findings_filter_by_category_and_check_and_report_as_of_a_later_da
     )
 
 
-async def test_connectors_add_then_discover_run_waits_for_the_result(cli: Cli) -> None:
-    added = cli.run("connectors", "add", "gcp-export", "--name", "gcp", "--path", str(DATA / "gcp"))
+async def test_connectors_add_then_run_over_an_uploaded_folder_waits_for_the_result(cli: Cli) -> None:
+    added = cli.run("connectors", "add", "gcp-export", "--name", "gcp")
     assert added.exit_code == 0, added.stderr
 
-    ran = cli.json("discover", "run", "--connector", "gcp", "--wait")
+    ran = cli.json("connectors", "run", "gcp", "--upload", str(DATA / "gcp"), "--wait")
     table = cli.run("nhi", "list", "--provider", "gcp")
     runs = cli.json("discover", "runs", "--connector", "gcp")
 
-    assert [run["status"] for run in ran] == ["succeeded"]
-    assert ran[0]["counts"]["discovered"] == ran[0]["counts"]["seen"] > 0
+    assert ran["status"] == "succeeded", ran["errors"]
+    assert ran["trigger"] == "upload"
+    assert ran["counts"]["upload_files"] == len(list((DATA / "gcp").iterdir()))
+    assert ran["counts"]["discovered"] == ran["counts"]["seen"] > 0
     assert "deployer" in table.stdout
     assert "legacy" in table.stdout
-    assert [run["id"] for run in runs] == [ran[0]["id"]]
+    assert [run["id"] for run in runs] == [ran["id"]]
+
+
+async def test_a_large_git_bundle_is_streamed_by_name_and_its_history_scanned(cli: Cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write(repo / "deploy.sh", f"export GITHUB_TOKEN={github_token(random.Random(5))}\n")
+    write(repo / "assets.bin", random.Random(6).randbytes(2 << 20))  # a bundle past one chunk: progress shown
+    commit_all(repo, "first")
+    git(repo, "bundle", "create", str(tmp_path / "repo.bundle"), "--all")
+    cli.run("connectors", "add", "code", "--name", "repo-history")
+
+    ran = cli.json("connectors", "run", "repo-history", "--upload", str(tmp_path / "repo.bundle"), "--wait")
+
+    assert (tmp_path / "repo.bundle").stat().st_size > 2 << 20
+    assert ran["status"] == "succeeded", ran["errors"]
+    assert ran["counts"]["upload_bytes"] == (tmp_path / "repo.bundle").stat().st_size
+    leaks = await cli.api("/api/v1/nhis", kind="leaked_secret", connector_id=ran["connector_id"])
+    assert [leak["name"] for leak in leaks] == ["deploy.sh:1"]
+
+
+async def test_nexora_api_reads_no_host_path_unless_the_operator_allows_one(cli: Cli) -> None:
+    refused = cli.run("connectors", "add", "gcp-export", "--name", "gcp-host", "--path", str(DATA / "gcp"))
+    cli.run("connectors", "add", "azure-export", "--name", "azure-uploads")
+    without_upload = cli.process("discover", "run", "--connector", "azure-uploads", "--wait")
+
+    assert refused.exit_code == 1
+    assert "path: the path is outside the folders this Nexora allows" in refused.stderr
+    assert without_upload.returncode == 1
+    assert "send its files with an upload" in without_upload.stderr
 
 
 async def test_bad_input_is_a_one_line_error_and_a_non_zero_exit(cli: Cli) -> None:

@@ -96,6 +96,7 @@ async def test_the_schedule_runs_due_connectors_only(api: Api, runtime: Runtime,
         json={"name": "gcp-off", "kind": "gcp-export", "config": {"path": str(DATA / "gcp")}, "enabled": False},
     )
     assert off.status_code == 201, off.text
+    await api.create_connector("code-uploads", "code", {})  # fed by uploads only: never scheduled
     await api.client.post("/api/v1/demo", headers=api.admin.headers)
 
     first = await service.run_due_connectors(runtime, tenant_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,6 @@ from botocore.exceptions import ClientError
 from nexora.core.config import DiscoverySettings, Settings
 from nexora.core.errors import UpstreamUnavailable
 from nexora.core.resilience import (
-    CircuitBreaker,
     CircuitOpen,
     DestinationRefused,
     Resilience,
@@ -71,17 +71,62 @@ def test_throttled_calls_are_retried_with_growing_jittered_delays() -> None:
         resilience.call("api", lambda: (_ for _ in ()).throw(Throttled("x")), classify=lambda e: e)
 
 
+def test_retry_after_lengthens_the_wait_up_to_the_longest_delay() -> None:
+    delays: list[float] = []
+    resilience = Resilience(RetryPolicy(attempts=3, backoff_seconds=0.1, backoff_max_seconds=5), sleep=delays.append)
+    answers = iter([Throttled("slow down", retry_after=3), Throttled("slow down", retry_after=60), "ok"])
+
+    def call() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert resilience.call("api", call, classify=lambda e: e) == "ok"
+    assert delays == [3, 5]
+
+
+def test_calls_to_one_endpoint_run_at_once_through_its_breaker() -> None:
+    resilience = Resilience()
+    together = threading.Barrier(4, timeout=5)  # broken (an error) unless all four calls are running at once
+    answers: list[object] = []
+
+    def call() -> None:
+        answers.append(resilience.call("api", lambda: together.wait() >= 0, classify=lambda e: e))
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [True] * 4
+
+
 def test_the_circuit_opens_after_repeated_failures_and_half_opens_later() -> None:
-    now = [0.0]
-    breaker = CircuitBreaker(failure_threshold=2, reset_seconds=30, clock=lambda: now[0])
-    breaker.failed()
-    breaker.failed()
+    resilience = Resilience(RetryPolicy(attempts=1), failure_threshold=2, reset_seconds=0.2, sleep=lambda _: None)
+    calls: list[str] = []
+
+    def unreachable() -> None:
+        calls.append("unreachable")
+        raise httpx.ConnectError("refused")
+
+    for _ in range(2):
+        with pytest.raises(httpx.ConnectError):
+            resilience.call("github", unreachable, classify=lambda e: e)
     with pytest.raises(CircuitOpen):
-        breaker.before("github")
-    now[0] = 31
-    breaker.before("github")
-    breaker.succeeded()
-    assert not breaker.is_open
+        resilience.call("github", unreachable, classify=lambda e: e)
+    assert calls == ["unreachable", "unreachable"]
+    assert resilience.is_open("github")
+    deadline = time.monotonic() + 5
+    while True:  # until the reset time has passed: then one trial call goes through and closes the circuit
+        try:
+            answer = resilience.call("github", lambda: "ok", classify=lambda e: e)
+            break
+        except CircuitOpen:
+            assert time.monotonic() < deadline, "the circuit never half-opened"
+    assert answer == "ok"
+    assert not resilience.is_open("github")
 
 
 def test_policy_evaluation_finds_admin_wildcards_and_escalation() -> None:
@@ -163,11 +208,11 @@ def test_client_errors_do_not_open_the_circuit_but_failures_do() -> None:
     for _ in range(5):
         with pytest.raises(httpx.HTTPStatusError):
             resilience.call("api", not_found, classify=lambda e: e, answered=answered_with_client_error)
-    assert not resilience.breaker("api").is_open
+    assert not resilience.is_open("api")
     for _ in range(2):
         with pytest.raises(httpx.ConnectError):
             resilience.call("api", unreachable, classify=lambda e: e, answered=answered_with_client_error)
-    assert resilience.breaker("api").is_open
+    assert resilience.is_open("api")
 
 
 def test_provider_answers_are_told_apart_from_outages() -> None:

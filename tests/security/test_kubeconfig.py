@@ -22,6 +22,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from nexora.core.config import Settings
 from nexora.core.runtime import Runtime
 from tests.fixtures.app import SignedIn
 
@@ -105,6 +106,7 @@ def hostile_cases(marker: Path, token_file: Path) -> dict[str, tuple[dict[str, A
         ),
         "certificate-authority": ({"token": "t"}, {"certificate-authority": "/etc/hostname"}, "certificate-authority"),
         "insecure-skip-tls-verify": ({"token": "t"}, {"insecure-skip-tls-verify": True}, "insecure-skip-tls-verify"),
+        "proxy-url": ({"token": "t"}, {"proxy-url": "http://10.0.0.1:3128"}, "clusters[0].cluster.proxy-url"),
         "unknown user field": ({"token": "t", "future-plugin": {"cmd": "touch"}}, {}, "users[0].user.future-plugin"),
     }
 
@@ -220,21 +222,17 @@ async def test_a_hostile_kubeconfig_stored_by_an_older_version_is_refused_when_l
     assert TOKEN_ON_HOST not in tested.text + run.text
 
 
-async def test_a_proxy_url_on_a_private_network_is_refused_when_loaded(
+async def test_a_kubeconfig_server_on_a_private_address_is_refused_when_loaded(
     client: httpx.AsyncClient, tenant_admin: SignedIn, listener: Listener
 ) -> None:
     created = await client.post(
         "/api/v1/connectors",
         headers=tenant_admin.headers,
         json={
-            "name": "k8s-proxy",
+            "name": "k8s-loopback",
             "kind": "kubernetes",
             "config": {"mode": "live", "cluster": "prod"},
-            "credentials": {
-                "kubeconfig": kubeconfig(
-                    "https://kubernetes.example", {"token": "static-token"}, {"proxy-url": listener.url}
-                )
-            },
+            "credentials": {"kubeconfig": kubeconfig(listener.url, {"token": "static-token"})},
         },
     )
     assert created.status_code == 201, created.text
@@ -242,7 +240,7 @@ async def test_a_proxy_url_on_a_private_network_is_refused_when_loaded(
     tested = await client.post(f"/api/v1/connectors/{created.json()['id']}/test", headers=tenant_admin.headers)
 
     assert tested.json()["ok"] is False
-    assert "127.0.0.1" in tested.json()["message"]
+    assert "loopback" in tested.json()["message"]
     assert listener.received == []
 
 
@@ -269,3 +267,29 @@ async def test_a_static_kubeconfig_with_inline_certificate_data_is_accepted(
 
     assert response.status_code == 201, response.text
     assert "credentials" not in response.json() or response.json()["credentials"] is None
+
+
+async def test_an_operator_may_allow_kubeconfigs_that_skip_tls_checks(
+    client: httpx.AsyncClient, tenant_admin: SignedIn, settings: Settings, listener: Listener
+) -> None:
+    body = {
+        "name": "k8s-insecure",
+        "kind": "kubernetes",
+        "config": {"mode": "live", "cluster": "lab"},
+        "credentials": {
+            "kubeconfig": kubeconfig(
+                "https://kubernetes.example:6443", {"token": "static-token"}, {"insecure-skip-tls-verify": True}
+            )
+        },
+    }
+    previous = settings.connector
+    settings.connector = previous.model_copy(update={"allow_insecure_tls": True})
+    try:
+        allowed = await client.post("/api/v1/connectors", headers=tenant_admin.headers, json=body)
+    finally:
+        settings.connector = previous
+    tested = await client.post(f"/api/v1/connectors/{allowed.json()['id']}/test", headers=tenant_admin.headers)
+
+    assert allowed.status_code == 201, allowed.text
+    assert tested.json()["ok"] is False  # the operator changed their mind: refused when loaded
+    assert "insecure-skip-tls-verify" in tested.json()["message"]

@@ -1,11 +1,10 @@
 // @ts-check
 // A reload that cuts a renewal off after the server rotated the token: the reloaded page holds only the
-// spent token, and the server takes its replay within the grace as a lost answer, so the user stays signed in
-// and the successor nobody received is revoked.
+// spent token, and the server takes its replay within the grace as a lost answer and sends the same successor
+// again (an idempotent retry), so the user stays signed in and the family keeps one live refresh token.
 import assert from "node:assert/strict";
 
 import {
-  api,
   countRefreshes,
   assertNoPageErrors,
   fact,
@@ -49,15 +48,14 @@ export default async function scenario(browser) {
   await settled(page);
   const after = await storedSession(page);
   assert.ok(after);
-  assert.ok(![before.refreshToken, cutOff.refreshToken].includes(after.refreshToken), "a new pair was stored");
+  const sameSuccessor = after.refreshToken === cutOff.refreshToken;
+  assert.ok(sameSuccessor, "the replay got the successor the cut-off answer carried");
   assert.equal(refreshes(), 1);
 
-  const unreceived = await api("/api/v1/auth/refresh", { body: { refresh_token: cutOff.refreshToken } });
-  assert.equal(unreceived.status, 401, "the successor nobody received no longer works");
   await page.getByRole("tab", { name: "Users and roles" }).click();
   await page.getByRole("table", { name: "Users" }).waitFor();
   assert.match(page.url(), /\/settings\/users$/, "the session goes on");
 
-  fact({ lost_rotation: cutOff.status, refreshes_after_reload: refreshes(), unreceived_status: unreceived.status });
+  fact({ lost_rotation: cutOff.status, refreshes_after_reload: refreshes(), same_successor: sameSuccessor });
   assertNoPageErrors(problems);
 }

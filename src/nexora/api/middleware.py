@@ -19,6 +19,9 @@ from nexora.core.observability import HTTP_REQUEST_SECONDS, get_logger
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Run inputs uploaded to a connector: the only bodies allowed past `api.max_body_bytes`, up to
+# `connector.max_upload_bytes` (the route streams them to disk, so they are never held in memory).
+UPLOAD_ROUTE = re.compile(r"/api/v1/connectors/[^/]+/runs/upload")
 log = get_logger("nexora.access")
 
 SECURITY_HEADERS = [
@@ -106,14 +109,15 @@ class EdgeMiddleware:
         is_api = path.startswith("/api/") or path.startswith("/.well-known/")
         status_holder = {"status": 500, "started": False}
 
+        limit = self._body_limit(scope)
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_body_bytes
+                too_large = int(declared) > limit
             except ValueError:
                 too_large = False
             if too_large:
-                await self._reject_body(scope, send, request_id)
+                await self._reject_body(scope, send, request_id, limit)
                 self._observe(scope, 413, started, address, request_id, span)
                 return
 
@@ -124,8 +128,8 @@ class EdgeMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLarge(self.max_body_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -147,18 +151,26 @@ class EdgeMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge:
             if not status_holder["started"]:
-                await self._reject_body(scope, send, request_id)
+                await self._reject_body(scope, send, request_id, limit)
             status_holder["status"] = 413
         finally:
             self._observe(scope, int(status_holder["status"]), started, address, request_id, span)
 
-    async def _reject_body(self, scope: Scope, send: Send, request_id: str) -> None:
+    def _body_limit(self, scope: Scope) -> int:
+        """``max_body_bytes``, or the running app's upload limit on the run-input upload route."""
+        if scope["method"] == "POST" and UPLOAD_ROUTE.fullmatch(scope["path"]):
+            runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+            if runtime is not None:
+                return int(runtime.settings.connector.max_upload_bytes)
+        return self.max_body_bytes
+
+    async def _reject_body(self, scope: Scope, send: Send, request_id: str, limit: int) -> None:
         body = json.dumps(
             {
                 "type": PROBLEM_BASE + "payload-too-large",
                 "title": "Request body too large",
                 "status": 413,
-                "detail": f"the request body is larger than the limit of {self.max_body_bytes} bytes",
+                "detail": f"the request body is larger than the limit of {limit} bytes",
                 "instance": scope["path"],
                 "request_id": request_id,
             }

@@ -1,5 +1,5 @@
-"""Auth tables (schema ``auth``). ``tenant`` and ``signing_key`` are platform tables; the rest are
-tenant-owned and protected by row-level security."""
+"""Auth tables (schema ``auth``). ``tenant``, ``signing_key`` and ``server_key`` are platform tables;
+the rest are tenant-owned and protected by row-level security."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ class User(TenantOwned, Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     is_platform_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Access tokens carry it (claim ``tv``); bumping it refuses every access token issued before.
+    token_version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -72,6 +74,17 @@ class ApiKey(TenantOwned, Base):
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ServerKey(Base):
+    """A per-installation secret, envelope-encrypted (associated data: its name)."""
+
+    __tablename__ = "server_key"
+    __table_args__ = {"schema": "auth"}
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    wrapped_key: Mapped[str]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SigningKey(Base):

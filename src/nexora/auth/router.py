@@ -56,30 +56,38 @@ def _problem_from(request: Request, outcome: service.Outcome) -> JSONResponse:
     "/auth/login",
     response_model=TokenPair,
     tags=["auth"],
-    responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled or locked"}},
+    responses={
+        401: {"description": "Wrong credentials"},
+        409: {"description": "The password opens accounts in several tenants: send `tenant` (see `tenants`)"},
+        429: {"description": "Throttled, locked out from this address, or waiting after failed sign-ins"},
+    },
 )
 async def login(body: LoginRequest, request: Request, session: DbSession, components: Components) -> object:
-    """Sign in with e-mail and password; returns an access token and a refresh token."""
+    """Sign in with e-mail and password (and the tenant, when the e-mail has accounts in several);
+    returns an access token and a refresh token."""
     outcome = await service.login(
         session,
         components,
         email=str(body.email),
         password=body.password.get_secret_value(),
         address=client_address(request),
+        tenant=body.tenant,
     )
     return outcome.tokens if outcome.tokens else _problem_from(request, outcome)
 
 
 @router.post("/auth/refresh", response_model=TokenPair, tags=["auth"], responses={401: {"description": "Invalid"}})
 async def refresh(body: RefreshRequest, request: Request, session: DbSession, components: Components) -> object:
-    """Exchange a refresh token for a new pair. Each refresh token works once."""
+    """Exchange a refresh token for a new access token and the refresh token's successor. Each refresh token
+    works once; asking again within a few seconds, before the successor is used, gets the same successor."""
     outcome = await service.refresh(session, components, token=body.refresh_token.get_secret_value())
     return outcome.tokens if outcome.tokens else _problem_from(request, outcome)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
 async def logout(body: RefreshRequest, session: DbSession) -> Response:
-    """End the session the refresh token belongs to."""
+    """End the session the refresh token belongs to, and every access token of its user (other sessions
+    renew theirs with their refresh token)."""
     await service.logout(session, token=body.refresh_token.get_secret_value())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

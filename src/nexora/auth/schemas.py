@@ -30,6 +30,15 @@ class Request(BaseModel):
 class LoginRequest(Request):
     email: Email
     password: SecretStr = Field(min_length=1, max_length=1024)
+    tenant: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description=(
+            "Name or id of the tenant to sign in to. Needed only when the e-mail has an account with this"
+            " password in several tenants (the answer is then 409 with the choices)."
+        ),
+    )
 
 
 class TokenPair(BaseModel):

@@ -13,17 +13,35 @@ def login(
     url: str = typer.Option(None, envvar="NEXORA_URL", help="Nexora URL, e.g. http://127.0.0.1:8080."),
     email: str = typer.Option(..., prompt=True, help="Your e-mail."),
     password: str = typer.Option(..., prompt=True, hide_input=True, envvar="NEXORA_PASSWORD", help="Your password."),
+    tenant: str = typer.Option(
+        None, envvar="NEXORA_TENANT", help="Tenant name or id; needed when your e-mail has accounts in several."
+    ),
 ) -> None:
     """Sign in and store the session in the user config dir (permissions 0600)."""
     base = (url or "http://127.0.0.1:8080").rstrip("/")
+    body = {"email": email, "password": password, **({"tenant": tenant} if tenant else {})}
     try:
-        response = httpx.post(f"{base}/api/v1/auth/login", json={"email": email, "password": password}, timeout=30)
+        response = httpx.post(f"{base}/api/v1/auth/login", json=body, timeout=30)
     except httpx.HTTPError as error:
         fail(f"cannot reach Nexora at {base}: {type(error).__name__}")
+    choices = _tenant_choices(response) if response.status_code == 409 else []
+    if choices:
+        fail(f"{problem_message(response)}; run again with --tenant (one of: {', '.join(choices)})", code=1)
     if response.status_code != 200:
         fail(problem_message(response), code=1)
     path = save_credentials(base, response.json())
-    typer.echo(f"signed in to {base} as {email} (session stored in {path})")
+    where = f" ({tenant})" if tenant else ""
+    typer.echo(f"signed in to {base}{where} as {email} (session stored in {path})")
+
+
+def _tenant_choices(response: httpx.Response) -> list[str]:
+    """The tenants a 409 answer to a sign-in offers (the password opened an account in each)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    tenants = body.get("tenants") if isinstance(body, dict) else None
+    return [str(t.get("name")) for t in tenants if isinstance(t, dict)] if isinstance(tenants, list) else []
 
 
 def logout() -> None:

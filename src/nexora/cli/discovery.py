@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from nexora.cli.client import ApiClient
+from nexora.cli.client import ApiClient, problem_message
 from nexora.cli.output import Format, FormatOption, emit, error_console, fail
 
 connectors = typer.Typer(help="Discovery connectors: add, list, test, run, delete.", no_args_is_help=True)
@@ -130,6 +130,119 @@ def delete_connector(name: str = typer.Argument(..., help="Connector name or id.
     client = ApiClient.from_environment(url)
     client.delete(f"/api/v1/connectors/{_connector(client, name)['id']}")
     typer.echo(f"deleted connector {name}")
+
+
+# Content types by file name, for `connectors run --upload` (the API's list of upload types).
+UPLOAD_TYPES = (
+    ((".zip",), "application/zip"),
+    ((".tar.gz", ".tgz"), "application/gzip"),
+    ((".tar",), "application/x-tar"),
+    ((".json",), "application/json"),
+    ((".yaml", ".yml"), "application/yaml"),
+    ((".bundle",), "application/x-git-bundle"),
+)
+UPLOAD_READ_TIMEOUT = 600.0  # the server unpacks the upload before it answers
+UPLOAD_CHUNK = 1 << 20
+
+
+def _upload_type(path: Path, given: str | None) -> str:
+    if given:
+        return given
+    name = path.name.lower()
+    for suffixes, media in UPLOAD_TYPES:
+        if name.endswith(suffixes):
+            return media
+    known = ", ".join(suffix for suffixes, _ in UPLOAD_TYPES for suffix in suffixes)
+    fail(f"cannot tell the type of {path.name} from its name ({known}); pass --type")
+
+
+def _zip_folder(folder: Path, destination: Path) -> None:
+    """Zip ``folder``'s regular files (links and .git folders are left out: the server refuses links)."""
+    import os
+    import zipfile
+
+    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for current, folders, names in os.walk(folder):
+            folders[:] = sorted(name for name in folders if name != ".git" and not Path(current, name).is_symlink())
+            for name in sorted(names):
+                path = Path(current, name)
+                if path.is_file() and not path.is_symlink():
+                    archive.write(path, path.relative_to(folder).as_posix())
+
+
+def _send_upload(client: ApiClient, path: str, upload: Path, media: str, params: dict[str, Any]) -> dict[str, Any]:
+    """POST the file as the raw body, streamed in chunks, with a progress bar on stderr for large files."""
+    import httpx
+    from rich.progress import BarColumn, DownloadColumn, TransferSpeedColumn
+
+    size = upload.stat().st_size
+    headers = {"Content-Type": media, "Content-Length": str(size)}
+    token = client.api_key or client.access_token
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=error_console, transient=True, disable=size < UPLOAD_CHUNK) as progress:
+        task = progress.add_task(f"uploading {upload.name}", total=size)
+
+        def chunks() -> Any:
+            with upload.open("rb") as handle:
+                while chunk := handle.read(UPLOAD_CHUNK):
+                    progress.advance(task, len(chunk))
+                    yield chunk
+
+        timeout = httpx.Timeout(client.timeout, read=UPLOAD_READ_TIMEOUT)
+        try:
+            with httpx.Client(base_url=client.url, timeout=timeout) as http:
+                response = http.post(path, params=params, headers=headers, content=chunks())
+        except httpx.HTTPError as error:
+            fail(f"cannot reach Nexora at {client.url}: {type(error).__name__}")
+    if response.status_code >= 400:
+        fail(problem_message(response), code=1 if response.status_code < 500 else 2)
+    return dict(response.json())
+
+
+@connectors.command("run")
+def run_connector(
+    name: str = typer.Argument(..., help="Connector name or id."),
+    upload: Path = typer.Option(
+        None,
+        "--upload",
+        help="Read this instead of the connector's host path: a .zip, .tar(.gz), .json, .yaml or git .bundle"
+        " file, or a folder (sent as a zip).",
+    ),
+    media: str = typer.Option(None, "--type", help="Content type of --upload when its name does not tell."),
+    filename: str = typer.Option(None, "--filename", help="Name the server reads a single JSON/YAML file under."),
+    wait: bool = typer.Option(False, "--wait", help="Wait for the run and show progress."),
+    url: str = UrlOption,
+    fmt: Format = FormatOption,
+) -> None:
+    """Run one connector now, over its host path or over files you send with --upload (e.g. a SaaS tenant:
+    `nexora connectors run gcp --upload gcloud-exports.zip --wait`). Exit code 1 if the run was partial or
+    failed (with --wait)."""
+    import tempfile
+
+    client = ApiClient.from_environment(url)
+    connector = _connector(client, name)  # also renews an expired session before the upload
+    if upload is None:
+        run = client.post(f"/api/v1/connectors/{connector['id']}/runs")
+    else:
+        upload = upload.expanduser()
+        if not upload.exists():
+            fail(f"no such file or folder: {upload}")
+        params = {"filename": filename} if filename else {}
+        path = f"/api/v1/connectors/{connector['id']}/runs/upload"
+        if upload.is_dir():
+            with tempfile.TemporaryDirectory(prefix="nexora-upload-") as scratch:
+                archive = Path(scratch) / f"{upload.resolve().name or 'folder'}.zip"
+                _zip_folder(upload, archive)
+                run = _send_upload(client, path, archive, "application/zip", params)
+        else:
+            run = _send_upload(client, path, upload, _upload_type(upload, media), params)
+    if wait:
+        run = _wait(client, run, connector["name"])
+    emit(run, fmt, RUN_COLUMNS)
+    if wait and run["status"] in ("partial", "failed"):
+        fail(f"the run did not complete: {'; '.join(e['message'] for e in run['errors'][:3])}", 1)
 
 
 def paged(

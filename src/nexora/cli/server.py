@@ -32,6 +32,19 @@ def settings_for(data_dir: Path | None) -> Settings:
     return settings
 
 
+def default_path_roots(settings: Settings) -> str | None:
+    """For ``nexora up`` (one user on their own machine): when ``NEXORA_CONNECTOR_PATH_ROOTS`` is unset,
+    let connectors read the user's home directory. Returns what to tell the user, or ``None`` if it was set."""
+    if settings.connector.path_roots is not None:
+        return None
+    home = str(Path.home())
+    settings.connector.path_roots = [home]
+    return (
+        f"Connectors may read host folders under {home} (NEXORA_CONNECTOR_PATH_ROOTS is unset; set it to a JSON"
+        " list of folders, or [] for none)"
+    )
+
+
 @contextlib.contextmanager
 def database_for(settings: Settings, *, migrate_schema: bool) -> Iterator[Settings]:
     """Point ``settings`` at a database: the configured one, or the embedded one (started here and
@@ -120,6 +133,12 @@ def up(
     from nexora.core.errors import NexoraError
 
     settings = settings_for(data_dir)
+    roots_note = default_path_roots(settings)
+    if roots_note is not None:
+        from nexora.core.observability import get_logger
+
+        get_logger("nexora.cli").info("connector path roots defaulted", path_roots=settings.connector.path_roots)
+        console.print(roots_note, highlight=False)
     host = host or settings.api.host
     port = settings.api.port if port is None else port
     port = port or _free_port(host)

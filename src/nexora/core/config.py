@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
+from limits import parse as parse_limit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -68,18 +69,34 @@ class AuthSettings(BaseSettings):
         description=(
             "A rotated refresh token presented again within this many seconds of its rotation, while the token"
             " that replaced it is still unused, is taken as an answer the client never received (a reload cut"
-            " the rotation off): it gets a new pair and the unused successor is revoked. Any other reuse revokes"
-            " the session. 0: every reuse revokes."
+            " the rotation off): it gets the same successor again and a new access token. Any other reuse revokes"
+            " the session and raises a security alert. 0: every reuse revokes."
         ),
     )
     password_min_length: int = Field(default=12, ge=8, description="Minimum length of a user password.")
     password_hash_time_cost: int = Field(default=3, ge=1, description="Argon2id iterations.")
     password_hash_memory_kib: int = Field(default=65_536, ge=1024, description="Argon2id memory in KiB.")
     login_max_failures: int = Field(
-        default=5, ge=1, description="Failed logins per account within the window before lockout."
+        default=5,
+        ge=1,
+        description=(
+            "Failed logins for one account from one source address within the window before that address is"
+            " locked out of that account (other addresses still sign in)."
+        ),
     )
     login_failure_window_seconds: int = Field(
-        default=900, ge=1, description="Window (and lockout time) for failed logins per account."
+        default=900, ge=1, description="Window (and lockout time) for failed logins per account and address."
+    )
+    login_delay_after_failures: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Failed logins for one account from all addresses within the window before each further failure"
+            " makes the account wait (1, 2, 4 ... seconds, answered 429 with Retry-After; never a lock)."
+        ),
+    )
+    login_delay_max_seconds: int = Field(
+        default=30, ge=1, le=3600, description="Longest wait after failed logins of one account."
     )
     login_ip_limit: str = Field(
         default="30/minute", description="Login attempts allowed per source address (`limits` notation)."
@@ -100,6 +117,15 @@ class AuthSettings(BaseSettings):
     rate_limit_per_tenant: str = Field(
         default="6000/minute", description="API requests allowed per tenant, all callers together."
     )
+
+    @field_validator("login_ip_limit", "rate_limit_per_principal", "rate_limit_per_tenant")
+    @classmethod
+    def _limit_notation(cls, value: str) -> str:
+        try:
+            parse_limit(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a rate limit in `limits` notation (e.g. '100/minute')") from None
+        return value
 
 
 class BootstrapSettings(BaseSettings):
@@ -287,6 +313,13 @@ class ConnectorSettings(BaseSettings):
     allow_insecure_tls: bool = Field(
         default=False,
         description="Accept kubeconfigs with `insecure-skip-tls-verify: true` (TLS without certificate checks).",
+    )
+    allow_host_credentials: bool = Field(
+        default=False,
+        description=(
+            "Let an AWS connector without credentials use the Nexora host's own AWS identity (environment,"
+            " instance profile). Only for a single-tenant install that scans its own account."
+        ),
     )
     max_upload_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1024, description="Largest file a tenant may upload as a run input (413 beyond)."

@@ -1,35 +1,38 @@
-"""Outbound calls to providers: timeouts, retries with backoff and jitter, circuit breakers, SSRF guard.
+"""Outbound calls to providers: retries with backoff and jitter (tenacity), circuit breakers (pybreaker).
 
-Pure kernel helpers with no I/O of their own (except DNS resolution in :func:`check_destination`).
 Connectors wrap every provider call in :meth:`Resilience.call` so that one slow or throttling
-provider cannot stall a worker, and check every configured URL with :func:`check_destination`
-so that a connector cannot be pointed at the platform's own network.
+provider cannot stall a worker. Destinations are checked by :mod:`nexora.core.outbound`: the
+pre-flight :func:`check_destination` here, and the connection-time guard of its client adapters.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import random
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
-from urllib.parse import urlsplit
 
-from nexora.core.errors import UpstreamUnavailable, ValidationFailed
+import pybreaker
+import tenacity
+from tenacity.wait import wait_base
+
+from nexora.core.errors import UpstreamUnavailable
+from nexora.core.outbound import Address, DestinationRefused, Network, OutboundGuard, parse_networks
 
 T = TypeVar("T")
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-
-class DestinationRefused(ValidationFailed):
-    """A URL points at a private, loopback or link-local address that is not allow-listed."""
-
-    type_slug = "destination-refused"
-    title = "Destination refused"
+__all__ = [
+    "Address",
+    "CircuitOpen",
+    "DestinationRefused",
+    "Network",
+    "Resilience",
+    "RetryPolicy",
+    "Throttled",
+    "check_destination",
+    "parse_networks",
+]
 
 
 class CircuitOpen(UpstreamUnavailable):
@@ -47,100 +50,29 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
-def parse_networks(values: Iterable[str]) -> list[Network]:
-    """CIDR strings (or single addresses) as networks; raises :class:`ValidationFailed` on a bad one."""
-    networks: list[Network] = []
-    for value in values:
-        try:
-            networks.append(ipaddress.ip_network(value.strip(), strict=False))
-        except ValueError:
-            raise ValidationFailed(f"'{value}' is not a network in CIDR notation (e.g. 10.0.0.0/8)") from None
-    return networks
-
-
-def _is_internal(address: Address) -> bool:
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-    )
-
-
-def check_address(address: Address, allowed: Iterable[Network]) -> None:
-    """Refuse an internal address unless one of the ``allowed`` networks contains it."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if _is_internal(address) and not any(address in network for network in allowed):
-        raise DestinationRefused(
-            f"the address {address} is private, loopback or link-local; "
-            "allow its network in NEXORA_DISCOVERY_ALLOWED_NETWORKS to reach it"
-        )
-
-
 def check_destination(url: str, allowed: Iterable[Network], *, resolve: bool = True) -> None:
     """Refuse ``url`` when its host is (or resolves to) an internal address outside ``allowed``.
 
     Only ``http`` and ``https`` are accepted. Every resolved address must pass, so a name that
-    resolves to both a public and a private address is refused.
+    resolves to both a public and a private address is refused. A pre-flight check for a clear early
+    error: the connection itself is guarded by the clients of :mod:`nexora.core.outbound`.
     """
-    networks = list(allowed)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed("the URL must be an absolute http:// or https:// URL")
-    host = parts.hostname
-    try:
-        check_address(ipaddress.ip_address(host), networks)
-        return
-    except ValueError:
-        pass
-    if not resolve:
-        return
-    try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError:
-        raise UpstreamUnavailable(f"the host '{host}' cannot be resolved") from None
-    for info in infos:
-        check_address(ipaddress.ip_address(info[4][0]), networks)
+    OutboundGuard(allowed).check_url(url, resolve=resolve)
 
 
-@dataclass
-class CircuitBreaker:
-    """Opens after ``failure_threshold`` consecutive failures; after ``reset_seconds`` lets one call try."""
+class _WaitRetryAfter(wait_base):
+    """``backoff``, but at least the ``Retry-After`` of the last :class:`Throttled`, and at most ``longest``."""
 
-    failure_threshold: int = 5
-    reset_seconds: float = 60.0
-    failures: int = 0
-    opened_at: float | None = None
-    clock: Callable[[], float] = time.monotonic
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    def __init__(self, backoff: wait_base, longest: float) -> None:
+        self.backoff = backoff
+        self.longest = longest
 
-    def before(self, name: str) -> None:
-        with self._lock:
-            if self.opened_at is None:
-                return
-            if self.clock() - self.opened_at < self.reset_seconds:
-                raise CircuitOpen(f"calls to {name} are paused after repeated failures; they resume shortly")
-            # Half-open: let this call through; a failure re-opens the circuit.
-            self.opened_at = None
-            self.failures = self.failure_threshold - 1
-
-    def succeeded(self) -> None:
-        with self._lock:
-            self.failures = 0
-            self.opened_at = None
-
-    def failed(self) -> None:
-        with self._lock:
-            self.failures += 1
-            if self.failures >= self.failure_threshold:
-                self.opened_at = self.clock()
-
-    @property
-    def is_open(self) -> bool:
-        return self.opened_at is not None and self.clock() - self.opened_at < self.reset_seconds
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        delay = self.backoff(retry_state)
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(error, Throttled) and error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        return min(self.longest, delay)
 
 
 @dataclass(frozen=True)
@@ -149,13 +81,17 @@ class RetryPolicy:
     backoff_seconds: float = 0.5
     backoff_max_seconds: float = 20.0
 
-    def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Full-jitter exponential backoff for retry number ``attempt`` (1-based), at least ``retry_after``."""
-        ceiling = min(self.backoff_max_seconds, self.backoff_seconds * (2 ** (attempt - 1)))
-        jittered = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
-        if retry_after is not None:
-            return min(self.backoff_max_seconds, max(jittered, retry_after))
-        return jittered
+    def wait(self) -> wait_base:
+        """Exponential backoff with jitter: retry ``n`` waits between half and all of ``backoff * 2**(n-1)``.
+
+        Half the ceiling is fixed and half is random, so retries spread out without collapsing to
+        zero; the ceiling stops at ``backoff_max_seconds``; a ``Retry-After`` lengthens the wait.
+        """
+        half, half_max = self.backoff_seconds / 2, self.backoff_max_seconds / 2
+        backoff = tenacity.wait_exponential(multiplier=half, max=half_max) + tenacity.wait_random_exponential(
+            multiplier=half, max=half_max
+        )
+        return _WaitRetryAfter(backoff, self.backoff_max_seconds)
 
 
 class Resilience:
@@ -172,18 +108,27 @@ class Resilience:
         self.policy = policy or RetryPolicy()
         self.failure_threshold = failure_threshold
         self.reset_seconds = reset_seconds
-        self.retries = 0
         self._sleep = sleep
-        self._breakers: dict[str, CircuitBreaker] = {}
+        self._breakers: dict[str, pybreaker.CircuitBreaker] = {}
         self._lock = threading.Lock()
 
-    def breaker(self, endpoint: str) -> CircuitBreaker:
+    def breaker(self, endpoint: str) -> pybreaker.CircuitBreaker:
         with self._lock:
             found = self._breakers.get(endpoint)
             if found is None:
-                found = CircuitBreaker(self.failure_threshold, self.reset_seconds)
+                # The call that trips the breaker still raises its own error, not a breaker error.
+                found = pybreaker.CircuitBreaker(
+                    fail_max=self.failure_threshold,
+                    reset_timeout=self.reset_seconds,
+                    name=endpoint,
+                    throw_new_error_on_trip=False,
+                )
                 self._breakers[endpoint] = found
             return found
+
+    def is_open(self, endpoint: str) -> bool:
+        """Whether calls to ``endpoint`` are currently refused (or would be until a trial call succeeds)."""
+        return self.breaker(endpoint).current_state == pybreaker.STATE_OPEN
 
     def call(
         self,
@@ -197,32 +142,51 @@ class Resilience:
 
         ``classify`` turns a provider exception into ``Throttled`` (retry) or any other exception
         (raised at once). Throttling does not count against the circuit, nor does an error for which
-        ``answered`` is true (the endpoint answered, e.g. "not found"); other failures do.
+        ``answered`` is true (the endpoint answered, e.g. "not found"); other failures do. An open
+        circuit raises :class:`CircuitOpen` without calling ``operation``.
         """
-        breaker = self.breaker(endpoint)
-        attempt = 0
-        while True:
-            attempt += 1
-            breaker.before(endpoint)
-            try:
-                result = operation()
-            except Exception as error:
-                classified = classify(error)
-                if isinstance(classified, Throttled):
-                    if attempt >= self.policy.attempts:
-                        raise UpstreamUnavailable(
-                            f"{endpoint} kept throttling requests after {attempt} attempts"
-                        ) from error
-                    with self._lock:
-                        self.retries += 1
-                    self._sleep(self.policy.delay(attempt, classified.retry_after))
-                    continue
-                if answered is not None and answered(error):
-                    breaker.succeeded()
-                else:
-                    breaker.failed()
-                if classified is error:
-                    raise
-                raise classified from error
-            breaker.succeeded()
-            return result
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.attempts),
+            wait=self.policy.wait(),
+            retry=tenacity.retry_if_exception_type(Throttled),
+            sleep=self._sleep,
+        )
+        try:
+            return retrying(lambda: self._attempt(endpoint, operation, classify, answered))
+        except tenacity.RetryError as exhausted:
+            raise UpstreamUnavailable(
+                f"{endpoint} kept throttling requests after {self.policy.attempts} attempts"
+            ) from exhausted.last_attempt.exception()
+
+    def _attempt(
+        self,
+        endpoint: str,
+        operation: Callable[[], T],
+        classify: Callable[[Exception], Exception],
+        answered: Callable[[Exception], bool] | None,
+    ) -> T:
+        """One call through the endpoint's breaker; raises the classified error of a failed call."""
+        classified: Exception | None = None
+        answer: Exception | None = None
+        try:
+            # ``calling()`` holds the breaker's lock only around its bookkeeping, not around the call,
+            # so concurrent reads of one endpoint still run in parallel.
+            with self.breaker(endpoint).calling():
+                try:
+                    return operation()
+                except Exception as error:
+                    classified = classify(error)
+                    if not isinstance(classified, Throttled) and not (answered is not None and answered(error)):
+                        raise
+                    answer = error  # the endpoint answered: a success as far as the circuit is concerned
+        except pybreaker.CircuitBreakerError:
+            raise CircuitOpen(f"calls to {endpoint} are paused after repeated failures; they resume shortly") from None
+        except Exception as error:
+            if classified is None or classified is error:
+                raise
+            raise classified from error
+        assert answer is not None
+        assert classified is not None
+        if classified is answer:
+            raise answer
+        raise classified from answer

@@ -4,7 +4,8 @@ The auth domain provides the authenticator (JWT or API key -> :class:`Principal`
 into the :class:`~nexora.core.runtime.Runtime`. Domains depend only on these aliases:
 ``DbSession`` (one transaction per request, committed before the response is sent),
 ``CurrentPrincipal``, ``TenantSession`` (the request transaction scoped to the caller's tenant) and
-``require_roles(...)``.
+``require_roles(...)``. Every authenticated request counts against the rate limits of its principal and
+of its tenant (``NEXORA_AUTH_RATE_LIMIT_PER_PRINCIPAL`` / ``..._PER_TENANT``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nexora.core import context as request_context
 from nexora.core.db import set_tenant
 from nexora.core.errors import PermissionDenied, Unauthenticated
+from nexora.core.ratelimit import ApiRateLimit
 from nexora.core.runtime import Runtime
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+API_RATE_LIMIT = "api_rate_limit"  # key of the process's limiter in ``Runtime.services``
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,29 @@ def bearer_token(request: Request) -> str:
     return credentials.strip()
 
 
+def api_rate_limit(runtime: Runtime) -> ApiRateLimit:
+    """The process's API rate limiter, built from its settings on first use."""
+    limiter = runtime.services.get(API_RATE_LIMIT)
+    if not isinstance(limiter, ApiRateLimit):
+        auth = runtime.settings.auth
+        limiter = ApiRateLimit(
+            runtime.settings.redis_url,
+            per_principal=auth.rate_limit_per_principal,
+            per_tenant=auth.rate_limit_per_tenant,
+        )
+        runtime.services[API_RATE_LIMIT] = limiter
+    return limiter
+
+
 async def _current_principal(request: Request) -> Principal:
     runtime = runtime_of(request)
     if runtime.authenticator is None:
         raise Unauthenticated("authentication is not configured in this process")
     principal = await runtime.authenticator(bearer_token(request))
+    request_context.bind(actor=principal.actor)
+    await api_rate_limit(runtime).hit(str(principal.id), str(principal.tenant_id))
     if principal.read_only and request.method not in READ_METHODS:
         raise PermissionDenied("this API key is read-only")
-    request_context.bind(actor=principal.actor)
     request.state.principal = principal
     return principal
 

@@ -17,6 +17,7 @@ from nexora.core.pagination import Cursor, Limit, Page
 from nexora.core.security import CurrentPrincipal, Principal, TenantSession, require_roles, runtime_of
 from nexora.core.streaming import primed
 from nexora.discovery import graph, service
+from nexora.discovery.connectors.files import HostPaths
 from nexora.discovery.models import Connector, Finding, Nhi, Run
 from nexora.discovery.posture import CATEGORIES, SEVERITIES
 from nexora.discovery.records import ENVIRONMENTS, KINDS, PROVIDERS
@@ -355,9 +356,10 @@ async def create_connector(
     body: ConnectorCreate, request: Request, principal: Admin, session: TenantSession
 ) -> ConnectorOut:
     """Add a connector (admins). Credentials are encrypted and never returned."""
+    runtime = runtime_of(request)
     connector = await service.create_connector(
         session,
-        runtime_of(request).cipher,
+        runtime.cipher,
         principal.tenant_id,
         name=body.name,
         kind=body.kind,
@@ -365,6 +367,8 @@ async def create_connector(
         credentials=body.credentials,
         interval_seconds=body.interval_seconds,
         enabled=body.enabled,
+        host=HostPaths.of(runtime.settings),
+        allow_insecure_tls=runtime.settings.connector.allow_insecure_tls,
     )
     return connector_out(connector)
 
@@ -382,8 +386,15 @@ async def update_connector(
 ) -> ConnectorOut:
     """Change a connector's name, settings, credentials, interval or enabled flag (admins)."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
+    runtime = runtime_of(request)
     connector = await service.update_connector(
-        session, runtime_of(request).cipher, principal.tenant_id, connector_id, changes
+        session,
+        runtime.cipher,
+        principal.tenant_id,
+        connector_id,
+        changes,
+        HostPaths.of(runtime.settings),
+        allow_insecure_tls=runtime.settings.connector.allow_insecure_tls,
     )
     return connector_out(connector)
 
@@ -427,6 +438,53 @@ async def run_connector(
     if wait:
         return run_out(await service.execute_run(runtime, principal.tenant_id, run.id))
     service.run_in_background(runtime, principal.tenant_id, run.id)
+    return run_out(run)
+
+
+@router.post(
+    "/connectors/{connector_id}/runs/upload",
+    response_model=RunOut,
+    status_code=202,
+    tags=["connectors"],
+    responses={
+        **ERRORS,
+        409: {"description": "Already running"},
+        413: {"description": "Larger than NEXORA_CONNECTOR_MAX_UPLOAD_BYTES"},
+        415: {"description": "Not a content type this connector reads"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The run's files: a zip or tar(.gz) archive, one JSON or YAML file, or a git bundle.",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in service.UPLOAD_MEDIA_TYPES
+            },
+        }
+    },
+)
+async def upload_run(
+    connector_id: uuid.UUID,
+    request: Request,
+    principal: Admin,
+    wait: Annotated[bool, Query(description="Answer when the run has finished.")] = False,
+    filename: Annotated[
+        str | None, Query(max_length=200, description="Name of a single JSON or YAML file (default upload.json).")
+    ] = None,
+) -> RunOut:
+    """Run the connector over files sent in the body instead of host paths (admins).
+
+    The body is stored under the run's own folder, unpacked safely (no links, absolute paths or ``..``;
+    bounded files and bytes) and deleted when the run ends.
+    """
+    run = await service.run_upload(
+        runtime_of(request),
+        principal.tenant_id,
+        connector_id,
+        request.headers.get("content-type"),
+        request.stream(),
+        wait=wait,
+        filename=filename,
+    )
     return run_out(run)
 
 

@@ -15,6 +15,7 @@ from importlib import import_module
 
 from nexora.auth import service as auth_service
 from nexora.auth.passwords import Passwords
+from nexora.auth.versions import TokenVersions
 from nexora.core.bus import Subscription
 from nexora.core.bus.factory import create_bus
 from nexora.core.config import Settings
@@ -62,6 +63,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     if settings.database.url is None:
         raise ConfigurationError("NEXORA_DATABASE_URL is not set (only 'nexora up' starts an embedded database)")
     db = Database(settings.database.url.get_secret_value(), settings.database)
+    versions = TokenVersions(settings.redis_url, local_seconds=settings.auth.token_version_cache_seconds)
     try:
         cipher = make_cipher(settings)
         runtime = Runtime(settings=settings, db=db, cipher=cipher)
@@ -74,9 +76,15 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 max_failures=settings.auth.login_max_failures,
                 window_seconds=settings.auth.login_failure_window_seconds,
                 ip_limit=settings.auth.login_ip_limit,
+                delay_after=settings.auth.login_delay_after_failures,
+                max_delay_seconds=settings.auth.login_delay_max_seconds,
             ),
+            versions=versions,
         )
-        await components.load_signer(db)
+        await components.load_keys(db)
+        # Every session of this process can reach the token-version cache, so bumping a user's version
+        # from any unit of work (API, worker, CLI) reaches the other processes through Redis.
+        db.sessionmaker.configure(info={auth_service.TOKEN_VERSIONS: versions})
         runtime.services["auth"] = components
 
         async def authenticate(token: str) -> Principal:
@@ -86,6 +94,7 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         runtime.bus = create_bus(settings, db)
         yield runtime
     finally:
+        await versions.close()
         await db.dispose()
 
 

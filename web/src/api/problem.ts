@@ -16,6 +16,8 @@ export class ApiError extends Error {
   readonly fieldErrors: FieldError[];
   readonly requestId: string | undefined;
   readonly retryAfter: number | undefined;
+  /** The problem's other members (RFC 9457 extensions), e.g. `tenants` of a sign-in that must choose one. */
+  readonly extensions: Record<string, unknown>;
 
   constructor(init: {
     status: number;
@@ -24,6 +26,7 @@ export class ApiError extends Error {
     fieldErrors?: FieldError[];
     requestId?: string | undefined;
     retryAfter?: number | undefined;
+    extensions?: Record<string, unknown>;
   }) {
     super(init.detail);
     this.name = "ApiError";
@@ -33,6 +36,7 @@ export class ApiError extends Error {
     this.fieldErrors = init.fieldErrors ?? [];
     this.requestId = init.requestId;
     this.retryAfter = init.retryAfter;
+    this.extensions = init.extensions ?? {};
   }
 }
 
@@ -97,6 +101,7 @@ export function apiErrorFromBody(status: number, headers: Headers, body: unknown
     fieldErrors: fieldErrorsOf(fields.errors),
     requestId: typeof fields.request_id === "string" ? fields.request_id : undefined,
     retryAfter: Number.isFinite(retryHeader) && retryHeader > 0 ? retryHeader : undefined,
+    extensions: fields,
   });
 }
 

@@ -303,7 +303,8 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Sign in with e-mail and password; returns an access token and a refresh token.
+         * @description Sign in with e-mail and password (and the tenant, when the e-mail has accounts in several);
+         *     returns an access token and a refresh token.
          */
         post: operations["login_api_v1_auth_login_post"];
         delete?: never;
@@ -323,7 +324,8 @@ export interface paths {
         put?: never;
         /**
          * Logout
-         * @description End the session the refresh token belongs to.
+         * @description End the session the refresh token belongs to, and every access token of its user (other sessions
+         *     renew theirs with their refresh token).
          */
         post: operations["logout_api_v1_auth_logout_post"];
         delete?: never;
@@ -383,7 +385,8 @@ export interface paths {
         put?: never;
         /**
          * Refresh
-         * @description Exchange a refresh token for a new pair. Each refresh token works once.
+         * @description Exchange a refresh token for a new access token and the refresh token's successor. Each refresh token
+         *     works once; asking again within a few seconds, before the successor is used, gets the same successor.
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
         delete?: never;
@@ -475,6 +478,29 @@ export interface paths {
          * @description Run the connector now (admins); poll ``GET /runs/{id}`` or pass ``wait=true``.
          */
         post: operations["run_connector_api_v1_connectors__connector_id__runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{connector_id}/runs/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Run
+         * @description Run the connector over files sent in the body instead of host paths (admins).
+         *
+         *     The body is stored under the run's own folder, unpacked safely (no links, absolute paths or ``..``;
+         *     bounded files and bytes) and deleted when the run ends.
+         */
+        post: operations["upload_run_api_v1_connectors__connector_id__runs_upload_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1292,6 +1318,11 @@ export interface components {
              * Format: password
              */
             password: string;
+            /**
+             * Tenant
+             * @description Name or id of the tenant to sign in to. Needed only when the e-mail has an account with this password in several tenants (the answer is then 409 with the choices).
+             */
+            tenant?: string | null;
         };
         /** Me */
         Me: {
@@ -2895,6 +2926,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The password opens accounts in several tenants: send `tenant` (see `tenants`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2904,7 +2944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Throttled or locked */
+            /** @description Throttled, locked out from this address, or waiting after failed sign-ins */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3588,6 +3628,118 @@ export interface operations {
             };
             /** @description Already running */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error (RFC 9457 problem) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_run_api_v1_connectors__connector_id__runs_upload_post: {
+        parameters: {
+            query?: {
+                /** @description Answer when the run has finished. */
+                wait?: boolean;
+                /** @description Name of a single JSON or YAML file (default upload.json). */
+                filename?: string | null;
+            };
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The run's files: a zip or tar(.gz) archive, one JSON or YAML file, or a git bundle. */
+        requestBody: {
+            content: {
+                "application/gzip": string;
+                "application/json": string;
+                "application/x-git-bundle": string;
+                "application/x-gzip": string;
+                "application/x-tar": string;
+                "application/x-yaml": string;
+                "application/x-zip-compressed": string;
+                "application/yaml": string;
+                "application/zip": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Not signed in */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Already running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Larger than NEXORA_CONNECTOR_MAX_UPLOAD_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a content type this connector reads */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

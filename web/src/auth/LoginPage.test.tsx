@@ -41,6 +41,34 @@ describe("sign-in", () => {
     expect(screen.getByTestId("location")).toHaveTextContent("/settings/api-keys");
   });
 
+  it("asks for the tenant when the e-mail has accounts in several, then signs in to the one chosen", async () => {
+    const api = new FakeApi();
+    api.loginTenants = [
+      { id: "0193-a", name: "acme" },
+      { id: "0193-b", name: "globex" },
+    ];
+    renderConsole(protectedPage, {
+      api,
+      path: "/inventory",
+      route: "/inventory",
+      signedIn: false,
+      routes: { "/login": <LoginPage /> },
+    });
+
+    await fill(await screen.findByLabelText(/^E-mail/), ADMIN.email);
+    await fill(screen.getByLabelText(/^Password/), ADMIN.password);
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(await screen.findByText(/account in several tenants/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Sign in" })).toBeDisabled();
+
+    await user.click(screen.getByRole("textbox", { name: /^Tenant/ }));
+    await user.click(await screen.findByRole("option", { name: "globex" }));
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+
+    expect(await screen.findByText("Protected content")).toBeInTheDocument();
+    expect(api.requests.filter((route) => route === "POST /api/v1/auth/login")).toHaveLength(2);
+  });
+
   it("shows the server's reason for a refused sign-in", async () => {
     renderConsole(<LoginPage />, { path: "/login", signedIn: false });
 

@@ -1,15 +1,31 @@
 import { useState, type FormEvent } from "react";
-import { Alert, Box, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Box, Button, Center, Paper, PasswordInput, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import { IconAlertTriangle, IconInfoCircle } from "@tabler/icons-react";
 import { useMutation } from "@tanstack/react-query";
 import { Navigate, useLocation } from "react-router";
 
 import { useSession } from "../api/ApiProvider";
-import { errorMessage } from "../api/problem";
+import { ApiError, errorMessage } from "../api/problem";
 import { BrandMark } from "../ui/Brand";
 import { ThemeToggle } from "../ui/ThemeToggle";
 import { safeReturnPath, type LoginRedirectState } from "./RequireSession";
 import { useSessionState } from "./useSessionState";
+
+interface TenantChoice {
+  id: string;
+  name: string;
+}
+
+/** The tenants a 409 sign-in answer offers (its `tenants` member), or none. */
+function tenantChoices(error: unknown): TenantChoice[] {
+  if (!(error instanceof ApiError) || error.status !== 409) return [];
+  const tenants = error.extensions.tenants;
+  if (!Array.isArray(tenants)) return [];
+  return tenants.filter(
+    (item): item is TenantChoice =>
+      typeof item === "object" && item !== null && typeof item.id === "string" && typeof item.name === "string",
+  );
+}
 
 export function LoginPage() {
   const session = useSession();
@@ -18,7 +34,18 @@ export function LoginPage() {
   const redirect = (location.state ?? {}) as LoginRedirectState;
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const signIn = useMutation({ mutationFn: () => session.signIn(email.trim(), password) });
+  const [tenant, setTenant] = useState<string | null>(null);
+  // The server names the tenants only once the password matched accounts in several of them.
+  const [choices, setChoices] = useState<TenantChoice[]>([]);
+  const signIn = useMutation({
+    mutationFn: () => session.signIn(email.trim(), password, tenant ?? undefined),
+    onError: (error) => {
+      const offered = tenantChoices(error);
+      if (offered.length > 1) setChoices(offered);
+    },
+  });
+  const needsTenant = choices.length > 1;
+  const choosing = needsTenant && tenantChoices(signIn.error).length > 1;
 
   if (state.status === "signed-in") return <Navigate to={safeReturnPath(redirect.from)} replace />;
 
@@ -53,7 +80,12 @@ export function LoginPage() {
                     {notice}
                   </Alert>
                 )}
-                {signIn.isError && (
+                {choosing && (
+                  <Alert variant="light" color="blue" icon={<IconInfoCircle size={18} />} role="status">
+                    This e-mail has an account in several tenants. Choose the tenant to sign in to.
+                  </Alert>
+                )}
+                {signIn.isError && !choosing && (
                   <Alert variant="light" color="red" icon={<IconAlertTriangle size={18} />} role="alert">
                     {errorMessage(signIn.error)}
                   </Alert>
@@ -76,7 +108,22 @@ export function LoginPage() {
                   onChange={(event) => setPassword(event.currentTarget.value)}
                   maxLength={1024}
                 />
-                <Button type="submit" fullWidth loading={signIn.isPending} disabled={!email.trim() || !password}>
+                {needsTenant && (
+                  <Select
+                    label="Tenant"
+                    required
+                    data={choices.map((choice) => ({ value: choice.id, label: choice.name }))}
+                    value={tenant}
+                    onChange={setTenant}
+                    allowDeselect={false}
+                  />
+                )}
+                <Button
+                  type="submit"
+                  fullWidth
+                  loading={signIn.isPending}
+                  disabled={!email.trim() || !password || (needsTenant && !tenant)}
+                >
                   Sign in
                 </Button>
               </Stack>

@@ -152,9 +152,12 @@ export class SessionManager {
 
   // ---- sign-in and sign-out ------------------------------------------------------------------------
 
-  /** Sign in with e-mail and password. Throws `ApiError` (wrong credentials, locked, throttled). */
-  async signIn(email: string, password: string): Promise<void> {
-    const response = await this.post("/api/v1/auth/login", { email, password });
+  /**
+   * Sign in with e-mail and password, and the tenant (name or id) when the e-mail has accounts in several.
+   * Throws `ApiError` (wrong credentials, locked, throttled; 409 with `tenants` when one must be chosen).
+   */
+  async signIn(email: string, password: string, tenant?: string): Promise<void> {
+    const response = await this.post("/api/v1/auth/login", tenant ? { email, password, tenant } : { email, password });
     if (!response.ok) throw await apiErrorFrom(response);
     this.store((await response.json()) as TokenPair);
   }

@@ -110,9 +110,22 @@ export class FakeApi {
     return problem(404, `no such resource: ${url.pathname}`);
   };
 
-  private login(body: { email?: string; password?: string }): Response {
+  /** Tenants in which ADMIN's e-mail has an account; with two or more, sign-in must name one (409 otherwise). */
+  loginTenants: { id: string; name: string }[] = [];
+
+  private login(body: { email?: string; password?: string; tenant?: string }): Response {
     if (body.email !== ADMIN.email || body.password !== ADMIN.password) {
       return problem(401, "the e-mail or password is wrong");
+    }
+    if (this.loginTenants.length > 1) {
+      if (!body.tenant) {
+        return problem(409, "this e-mail belongs to several tenants; choose one with 'tenant' (its name or id)", {
+          tenants: this.loginTenants,
+        });
+      }
+      if (!this.loginTenants.some((item) => item.id === body.tenant || item.name === body.tenant)) {
+        return problem(401, "the e-mail or password is wrong");
+      }
     }
     return json(200, this.issue());
   }

@@ -54,7 +54,7 @@ _SECRET_VALUE = re.compile(
         )
     )
 )
-_DENIED_SUFFIXES = ("_denied", "_rejected", "_blocked", "_forbidden", "reuse_detected")
+_DENIED_SUFFIXES = ("_denied", "_rejected", "_blocked", "_forbidden", "reuse_detected", "security_alert")
 _FAILED_SUFFIXES = ("_failed", "_failure", "_error")
 
 

@@ -7,14 +7,19 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from nexora.core.config import ConnectorSettings, DiscoverySettings, Settings
 from nexora.core.errors import NexoraError
 from nexora.core.observability import scrub_text
-from nexora.core.resilience import Network, Resilience, RetryPolicy, Throttled, check_destination, parse_networks
+from nexora.core.outbound import OutboundGuard
+from nexora.core.resilience import Network, Resilience, RetryPolicy, Throttled, parse_networks
+from nexora.discovery.connectors.files import HostPaths
 from nexora.discovery.records import Collection
 
 MAX_ERROR_LENGTH = 300
@@ -22,6 +27,21 @@ MAX_ERROR_LENGTH = 300
 
 class RunStopped(Exception):
     """The run was cancelled: the connector stops before its next provider call."""
+
+
+def _http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ValueError("must be an absolute http:// or https:// URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+# A provider URL in a connector's settings; where it leads is checked when connecting (outbound guard).
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class ConfigModel(BaseModel):
@@ -47,6 +67,11 @@ class CollectContext:
     allowed: list[Network] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)  # set when the run is cancelled
     connector: ConnectorSettings = field(default_factory=ConnectorSettings)
+    # Host folders the connector may read; nothing unless the caller sets them (HostPaths.of(settings)).
+    host: HostPaths = field(default_factory=HostPaths)
+    # An uploaded run's unpacked input, read instead of the configured host paths; a git repository when input_git.
+    input_dir: Path | None = None
+    input_git: bool = False
 
     @classmethod
     def create(cls, tenant_id: uuid.UUID, root: Settings, fingerprint_key: bytes | None = None) -> CollectContext:
@@ -69,9 +94,18 @@ class CollectContext:
     def timeout(self) -> float:
         return self.settings.outbound_timeout_seconds
 
+    @cached_property
+    def guard(self) -> OutboundGuard:
+        """The outbound guard of this run: every provider connection goes through it (SSRF guard)."""
+        return OutboundGuard(self.allowed)
+
     def check_url(self, url: str) -> None:
-        """Refuse URLs pointing at private networks that are not allow-listed (SSRF guard)."""
-        check_destination(url, self.allowed)
+        """Refuse URLs pointing at private networks that are not allow-listed: a clear early error.
+
+        The real control is the guard on each connection (:attr:`guard`), which also covers DNS
+        rebinding and redirects.
+        """
+        self.guard.check_url(url)
 
     def call(
         self,

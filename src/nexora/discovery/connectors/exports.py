@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field
 
 from nexora.discovery.connectors.base import CollectContext, ConfigModel, ConnectorType
-from nexora.discovery.connectors.files import files_under, read_documents
+from nexora.discovery.connectors.files import files_under, read_documents, read_root
 from nexora.discovery.records import Collection, EdgeRecord, NhiRecord, infer_environment, infer_owner, parse_time
 
 ADMIN_ROLES = frozenset({"roles/owner"})
@@ -35,18 +35,29 @@ _AZURE_CREDENTIALS = re.compile(r"credentials-([0-9a-fA-F-]{36})\.json$")
 
 
 class ExportConfig(ConfigModel):
-    path: str = Field(min_length=1, max_length=4096, description="A file or folder of CLI JSON exports on the host.")
+    path: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description=(
+            "A file or folder of CLI JSON exports on the host, inside NEXORA_CONNECTOR_PATH_ROOTS. Empty: runs"
+            " read the files sent with an upload."
+        ),
+    )
     project: str | None = Field(default=None, max_length=200, description="GCP project id, when not in the files.")
 
 
 def read_exports(config: ExportConfig, context: CollectContext) -> tuple[list[tuple[Path, Any]], Collection]:
+    """The JSON documents of the uploaded input or the configured host path, each named as the tenant knows it."""
     errors = Collection()
     documents: list[tuple[Path, Any]] = []
-    for path in files_under(config.path, (".json",)):
-        for document in read_documents(path, context.settings.max_export_bytes, errors) or []:
-            documents.append((path, document))
+    root = read_root(config.path, context.input_dir, context.host)
+    for path in files_under(root, (".json",), errors):
+        shown = root.shown(path)
+        for document in read_documents(path, context.settings.max_export_bytes, errors, shown) or []:
+            documents.append((Path(shown), document))
     if not documents and not errors.errors:
-        errors.error(config.path, "no JSON export files were found")
+        errors.error(root.label or "upload", "no JSON export files were found")
     return documents, errors
 
 
@@ -238,6 +249,8 @@ def collect_azure(config: ExportConfig, credentials: None, context: CollectConte
 
 
 def test(config: ExportConfig, credentials: None, context: CollectContext) -> str:
+    if not config.path:
+        return "no host path: runs read the files sent with an upload"
     documents, errors = read_exports(config, context)
     if errors.errors:
         raise ValueError(errors.errors[0].message)

@@ -17,11 +17,13 @@ import httpx
 from pydantic import Field, SecretStr
 
 from nexora.core.errors import UpstreamUnavailable, ValidationFailed
+from nexora.core.outbound import outbound_client
 from nexora.discovery.connectors.base import (
     CollectContext,
     ConfigModel,
     ConnectorType,
     CredentialsModel,
+    HttpUrl,
     Read,
     http_classify,
 )
@@ -33,7 +35,7 @@ MAX_PAGES = 100
 
 class GithubConfig(ConfigModel):
     org: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$", description="Organisation login.")
-    base_url: str = Field(default="https://api.github.com", max_length=2048, description="REST API base URL.")
+    base_url: HttpUrl = Field(default="https://api.github.com", max_length=2048, description="REST API base URL.")
 
 
 class GithubCredentials(CredentialsModel):
@@ -51,7 +53,9 @@ class GithubApi:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if credentials is not None:
             headers["Authorization"] = f"Bearer {credentials.token.get_secret_value()}"
-        self.http = httpx.Client(headers=headers, timeout=context.timeout, follow_redirects=False)
+        # Redirects are followed through the guarded client (each new connection is checked); httpx drops
+        # the Authorization header when a redirect leaves the origin.
+        self.http = outbound_client(context.guard, headers=headers, timeout=context.timeout, follow_redirects=True)
 
     def close(self) -> None:
         self.http.close()

@@ -30,7 +30,6 @@ CLUSTER = frozenset(
         "certificate-authority-data",
         "tls-server-name",
         "insecure-skip-tls-verify",
-        "proxy-url",
         "disable-compression",
         "extensions",
     }
@@ -50,7 +49,6 @@ USER = frozenset(
     }
 )
 CONTEXT = frozenset({"cluster", "user", "namespace", "extensions"})
-PROXY_SCHEMES = frozenset({"http", "https", "socks5"})
 INLINE_DATA = ("certificate-authority-data", "client-certificate-data", "client-key-data")
 
 # Why each known host-touching key is refused: the message a tenant sees.
@@ -123,7 +121,7 @@ def validate(
     """``document`` (a parsed kubeconfig) if it uses static, inline credentials only.
 
     Raises :class:`ValidationFailed` naming the first offending field. With ``allowed_networks``
-    (at load time), proxy URLs must also point at a network outbound calls may reach.
+    (at load time), a server given as a literal address must be one outbound calls may reach.
     """
     if not isinstance(document, dict):
         raise ValidationFailed("the kubeconfig must be a YAML mapping")
@@ -134,7 +132,9 @@ def validate(
         _check_keys(where, cluster, CLUSTER)
         _check_inline_data(where, cluster)
         if "server" in cluster:
-            _check_url(f"{where}.server", cluster["server"], frozenset({"http", "https"}))
+            server = _check_url(f"{where}.server", cluster["server"], frozenset({"http", "https"}))
+            if allowed_networks is not None:
+                check_destination(server, allowed_networks, resolve=False)
         if cluster.get("insecure-skip-tls-verify") and not allow_insecure_tls:
             raise _refuse(
                 f"{where}.insecure-skip-tls-verify",
@@ -142,9 +142,10 @@ def validate(
                 "give the cluster's CA as 'certificate-authority-data'",
             )
         if cluster.get("proxy-url") is not None:
-            proxy = _check_url(f"{where}.proxy-url", cluster["proxy-url"], PROXY_SCHEMES)
-            if allowed_networks is not None:
-                check_destination(proxy.replace("socks5://", "http://", 1), allowed_networks)
+            raise _refuse(
+                f"{where}.proxy-url",
+                "proxies are not used: Nexora connects to the API server directly, through its outbound network guard",
+            )
     for where, user in _entries(document, "users", "user"):
         _check_keys(where, user, USER)
         _check_inline_data(where, user)

@@ -11,9 +11,10 @@ from collections import defaultdict
 from functools import partial
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from nexora.core.errors import ValidationFailed
+from nexora.core.outbound import guard_kubernetes_client
 from nexora.core.resilience import Throttled
 from nexora.discovery.connectors import kubeconfig
 from nexora.discovery.connectors.base import (
@@ -24,7 +25,7 @@ from nexora.discovery.connectors.base import (
     Read,
     retry_after,
 )
-from nexora.discovery.connectors.files import files_under, read_documents
+from nexora.discovery.connectors.files import files_under, read_documents, read_root
 from nexora.discovery.records import Collection, EdgeRecord, NhiRecord, infer_environment, infer_owner, parse_time
 
 PROVIDER = "kubernetes"
@@ -37,13 +38,11 @@ class KubernetesConfig(ConfigModel):
     mode: Literal["live", "offline"] = "live"
     cluster: str = Field(default="default", min_length=1, max_length=100, description="Name shown as the account.")
     context: str | None = Field(default=None, max_length=200, description="kubeconfig context (live mode).")
-    path: str | None = Field(default=None, max_length=4096, description="Manifest folder (offline mode).")
-
-    @model_validator(mode="after")
-    def _mode_needs(self) -> KubernetesConfig:
-        if self.mode == "offline" and not self.path:
-            raise ValueError("offline mode needs 'path' (a folder of manifests)")
-        return self
+    path: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="Manifest folder on the host (offline mode); without it, manifests are uploaded for each run.",
+    )
 
 
 class KubernetesCredentials(CredentialsModel):
@@ -91,6 +90,7 @@ def get_live(
         allowed_networks=context.allowed,
     )
     api_client = k8s_config.new_client_from_config_dict(document, context=config.context)  # type: ignore[no-untyped-call]
+    guard_kubernetes_client(api_client, context.guard)  # every connection goes to a checked address
     context.check_url(api_client.configuration.host)
     errors = Collection()
     endpoint = f"kubernetes:{api_client.configuration.host}"
@@ -169,16 +169,20 @@ def _without_secret_values(item: dict[str, Any]) -> dict[str, Any]:
 def get_offline(
     config: KubernetesConfig, context: CollectContext
 ) -> tuple[dict[str, list[dict[str, Any]]], Collection]:
-    """Objects by kind from a folder of manifests (single objects, ``List`` documents, multi-document YAML)."""
+    """Objects by kind from a folder of manifests (single objects, ``List`` documents, multi-document YAML).
+
+    The folder is the uploaded input, or the configured path if it lies inside the operator's roots.
+    """
     errors = Collection()
     objects: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    assert config.path is not None
-    for path in files_under(config.path, (".yaml", ".yml", ".json")):
-        documents = read_documents(path, context.settings.max_export_bytes, errors)
+    root = read_root(config.path, context.input_dir, context.host)
+    for path in files_under(root, (".yaml", ".yml", ".json"), errors):
+        shown = root.shown(path)
+        documents = read_documents(path, context.settings.max_export_bytes, errors, shown)
         for document in documents or []:
             for item in _flatten(document):
                 if not isinstance(item, dict) or not isinstance(item.get("kind"), str):
-                    errors.error(str(path), "a document without a 'kind' is not a Kubernetes object")
+                    errors.error(shown, "a document without a 'kind' is not a Kubernetes object")
                     break
                 objects[item["kind"]].append(_without_secret_values(item))
     return dict(objects), errors

@@ -11,8 +11,16 @@ from hvac import exceptions as vault_errors
 from pydantic import Field, SecretStr
 
 from nexora.core.errors import UpstreamUnavailable
+from nexora.core.outbound import guarded_requests_session
 from nexora.core.resilience import Throttled
-from nexora.discovery.connectors.base import CollectContext, ConfigModel, ConnectorType, CredentialsModel, error_message
+from nexora.discovery.connectors.base import (
+    CollectContext,
+    ConfigModel,
+    ConnectorType,
+    CredentialsModel,
+    HttpUrl,
+    error_message,
+)
 from nexora.discovery.records import Collection, EdgeRecord, NhiRecord, infer_environment, infer_owner
 
 PROVIDER = "vault"
@@ -22,7 +30,7 @@ WRITE = frozenset({"create", "update", "delete", "sudo", "patch"})
 
 
 class VaultConfig(ConfigModel):
-    url: str = Field(max_length=2048, description="Vault address, e.g. https://vault.example:8200.")
+    url: HttpUrl = Field(max_length=2048, description="Vault address, e.g. https://vault.example:8200.")
     namespace: str | None = Field(default=None, max_length=200, description="Vault Enterprise namespace.")
     environment: str | None = Field(default=None, pattern="^(prod|staging|dev|unknown)$")
 
@@ -53,7 +61,14 @@ class VaultApi:
         self.context = context
         self.endpoint = f"vault:{config.url}"
         token = credentials.token.get_secret_value() if credentials else None
-        self.client = hvac.Client(url=config.url, token=token, timeout=context.timeout, namespace=config.namespace)
+        # The guarded session checks every connection, including those of redirects (hvac follows them).
+        self.client = hvac.Client(
+            url=config.url,
+            token=token,
+            timeout=context.timeout,
+            namespace=config.namespace,
+            session=guarded_requests_session(context.guard, credential_headers=("X-Vault-Token",)),
+        )
 
     def call(self, operation: Any) -> Any:
         return self.context.call(self.endpoint, operation, _classify, _answered)

@@ -47,10 +47,12 @@ from nexora.discovery.service.runs import (
     run_now,
     start_run,
 )
+from nexora.discovery.service.uploads import UPLOAD_MEDIA_TYPES, run_upload
 
 __all__ = [
     "LIST_COLUMNS",
     "SORTS",
+    "UPLOAD_MEDIA_TYPES",
     "FindingFilters",
     "LoadResult",
     "NhiFilters",
@@ -81,6 +83,7 @@ __all__ = [
     "run_due_connectors",
     "run_in_background",
     "run_now",
+    "run_upload",
     "start_run",
     "sweep",
     "test_connector",

@@ -19,14 +19,15 @@ from nexora.core.errors import Conflict, NotFound, ValidationFailed
 from nexora.core.ids import utcnow, uuid7
 from nexora.discovery.connectors import connector_type
 from nexora.discovery.connectors.base import CollectContext, ConnectorType, error_message
+from nexora.discovery.connectors.files import HostPaths, check_host_paths
 from nexora.discovery.models import Connector
 
 SOURCE = "nexora.discovery"
 
 
-def _validated(model: type[BaseModel], values: Any, what: str) -> BaseModel:
+def _validated(model: type[BaseModel], values: Any, what: str, context: dict[str, Any] | None = None) -> BaseModel:
     try:
-        return model.model_validate(values)
+        return model.model_validate(values, context=context)
     except ValidationError as error:
         # Never echo submitted values: they may be credentials.
         problems = [
@@ -36,14 +37,28 @@ def _validated(model: type[BaseModel], values: Any, what: str) -> BaseModel:
         raise ValidationFailed(f"invalid {what}: " + "; ".join(problems[:5])) from None
 
 
-def validate_settings(kind: str, config: dict[str, Any], credentials: dict[str, Any] | None) -> ConnectorType:
-    """Check ``config`` and ``credentials`` against the kind's models; raises :class:`ValidationFailed`."""
+def validate_settings(
+    kind: str,
+    config: dict[str, Any],
+    credentials: dict[str, Any] | None,
+    host: HostPaths | None = None,
+    *,
+    allow_insecure_tls: bool = False,
+) -> ConnectorType:
+    """Check ``config`` and ``credentials`` against the kind's models; raises :class:`ValidationFailed`.
+
+    With ``host``, host paths in the config must lie inside its folders, after symlinks and ``..`` are
+    resolved; the refusal names the field and never says whether the path exists.
+    """
     found = connector_type(kind)
-    _validated(found.config_model, config, f"{kind} connector config")
+    validated = _validated(found.config_model, config, f"{kind} connector config")
+    if host is not None:
+        check_host_paths(kind, validated.model_dump(), host)
     if credentials is not None:
         if found.credentials_model is None:
             raise ValidationFailed(f"{kind} connectors take no credentials")
-        _validated(found.credentials_model, credentials, f"{kind} connector credentials")
+        checks = {"allow_insecure_tls": allow_insecure_tls}
+        _validated(found.credentials_model, credentials, f"{kind} connector credentials", checks)
     return found
 
 
@@ -60,7 +75,9 @@ def decrypted_settings(cipher: EnvelopeCipher, connector: Connector) -> tuple[Co
     credentials = None
     if connector.credentials and found.credentials_model is not None:
         raw = json.loads(cipher.decrypt_text(connector.credentials, str(connector.id)))
-        credentials = _validated(found.credentials_model, raw, f"{connector.kind} connector credentials")
+        # Operator-dependent checks (insecure TLS, networks) are made again by the connector with the settings.
+        checks = {"allow_insecure_tls": True}
+        credentials = _validated(found.credentials_model, raw, f"{connector.kind} connector credentials", checks)
     return found, config, credentials
 
 
@@ -75,9 +92,14 @@ async def create_connector(
     credentials: dict[str, Any] | None,
     interval_seconds: int | None,
     enabled: bool = True,
+    host: HostPaths | None = None,
+    allow_insecure_tls: bool = False,
 ) -> Connector:
-    """Create a connector. Credentials are validated, encrypted (bound to the connector id) and never echoed."""
-    validate_settings(kind, config, credentials)
+    """Create a connector. Credentials are validated, encrypted (bound to the connector id) and never echoed.
+
+    Host paths are accepted only inside ``host`` (``HostPaths.of(settings)``; none when not given).
+    """
+    validate_settings(kind, config, credentials, host or HostPaths(), allow_insecure_tls=allow_insecure_tls)
     connector_id = uuid7()
     connector = Connector(
         id=connector_id,
@@ -138,12 +160,24 @@ async def update_connector(
     tenant_id: uuid.UUID,
     connector_id: uuid.UUID,
     changes: dict[str, Any],
+    host: HostPaths | None = None,
+    *,
+    allow_insecure_tls: bool = False,
 ) -> Connector:
-    """Apply ``changes`` (name, config, credentials, interval_seconds, enabled); validates the result first."""
+    """Apply ``changes`` (name, config, credentials, interval_seconds, enabled); validates the result first
+    (host paths only inside ``host``, as for :func:`create_connector`)."""
     connector = await get_connector(session, tenant_id, connector_id)
     config = changes.get("config", connector.config)
     credentials = changes.get("credentials")
-    validate_settings(connector.kind, config, credentials)
+    # Host paths are checked when the config changes: a connector made before a root was removed can
+    # still be renamed or disabled (its runs refuse the path).
+    validate_settings(
+        connector.kind,
+        config,
+        credentials,
+        (host or HostPaths()) if "config" in changes else None,
+        allow_insecure_tls=allow_insecure_tls,
+    )
     for field in ("name", "config", "interval_seconds", "enabled"):
         if field in changes:
             setattr(connector, field, changes[field])
@@ -200,6 +234,7 @@ async def test_connector(
     try:
         found, config, credentials = decrypted_settings(cipher, connector)
         context = CollectContext.create(tenant_id, settings)
+        context.host = HostPaths.of(settings)
         message = await asyncio.to_thread(found.test, config, credentials, context)
         ok = True
     except Exception as error:

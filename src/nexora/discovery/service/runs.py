@@ -8,11 +8,14 @@ run row records its stage and counts as it goes. A run with errors is partial an
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import select, text, update
@@ -27,6 +30,7 @@ from nexora.core.observability import get_logger
 from nexora.core.pagination import decode_cursor, encode_cursor
 from nexora.core.runtime import Runtime
 from nexora.discovery.connectors.base import CollectContext, error_message
+from nexora.discovery.connectors.files import HostPaths
 from nexora.discovery.models import Connector, Run
 from nexora.discovery.records import Collection, EdgeRecord, NhiRecord
 from nexora.discovery.service.connectors import decrypted_settings, get_connector
@@ -46,8 +50,25 @@ STALE_RUN = timedelta(hours=2)
 CANCELLED = "cancelled: the process stopped before the run finished; nothing was removed, run it again"
 BACKGROUND = "discovery.runs"  # runtime.services key of the runs started in the background
 NEEDS_FINGERPRINT_KEY = frozenset({"code"})
+# Kinds that read host paths (and offline kubernetes); without a path they read uploads only and are
+# never scheduled.
+UPLOAD_FED = ("code", "gcp-export", "azure-export")
 log = get_logger("nexora.discovery")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """Files a tenant sent for one run: unpacked under ``folder`` (deleted when the run ends), read at ``path``."""
+
+    folder: Path
+    path: Path
+    git: bool  # ``path`` is a git repository cloned from a bundle: its history is read
+    size: int  # bytes received
+    files: int  # files unpacked (objects of a bundle)
+
+    def counts(self) -> dict[str, int]:
+        return {"upload_bytes": self.size, "upload_files": self.files}
 
 
 def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -114,8 +135,13 @@ async def _stage(runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID, stag
         await session.execute(update(Run).where(Run.id == run_id).values(stage=stage, counts=counts))
 
 
-async def collect(runtime: Runtime, tenant_id: uuid.UUID, connector: Connector) -> Collection:
-    """Read the provider (outside any transaction); any failure is a run error, never an exception."""
+async def collect(
+    runtime: Runtime, tenant_id: uuid.UUID, connector: Connector, run_input: RunInput | None = None
+) -> Collection:
+    """Read the provider (outside any transaction); any failure is a run error, never an exception.
+
+    Host paths are read only inside the operator's roots; with ``run_input``, its files are read instead.
+    """
     try:
         found, config, credentials = decrypted_settings(runtime.cipher, connector)
         key = None
@@ -123,6 +149,9 @@ async def collect(runtime: Runtime, tenant_id: uuid.UUID, connector: Connector) 
             async with runtime.db.unit_of_work(tenant_id) as session:
                 key = await auth_service.get_fingerprint_key(session, runtime.cipher, tenant_id)
         context = CollectContext.create(tenant_id, runtime.settings, key)
+        context.host = HostPaths.of(runtime.settings)
+        if run_input is not None:
+            context.input_dir, context.input_git = run_input.path, run_input.git
         try:
             return await asyncio.to_thread(found.collect, config, credentials, context)
         except asyncio.CancelledError:
@@ -217,22 +246,33 @@ async def load(
     return total
 
 
-async def execute_run(runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+async def execute_run(
+    runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID, run_input: RunInput | None = None
+) -> Run:
     """Carry out a started run to its end and return the finished run (succeeded, partial or failed).
 
     If the task is cancelled (the process is shutting down), the run is recorded as failed with the
-    reason before the cancellation goes on: it never stays "running".
+    reason before the cancellation goes on: it never stays "running". An uploaded ``run_input`` is read
+    instead of the connector's host paths, and its folder is deleted when the run ends, however it ends.
     """
+    try:
+        return await _execute(runtime, tenant_id, run_id, run_input)
+    finally:
+        if run_input is not None:
+            await asyncio.shield(asyncio.to_thread(partial(shutil.rmtree, run_input.folder, ignore_errors=True)))
+
+
+async def _execute(runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID, run_input: RunInput | None) -> Run:
     started = time.monotonic()
     async with runtime.db.unit_of_work(tenant_id) as session:
         run = await get_run(session, tenant_id, run_id)
         connector = await get_connector(session, tenant_id, run.connector_id)
         record_changes = connector.baseline_run_id is not None
         run.stage = "collecting"
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = run_input.counts() if run_input is not None else {}
     errors: list[dict[str, str]] = []
     try:
-        collection = await collect(runtime, tenant_id, connector)
+        collection = await collect(runtime, tenant_id, connector, run_input)
         counts.update({"collected": len(collection.nhis), "relationships": len(collection.edges)})
         errors += [error.as_dict() for error in collection.errors]
         try:
@@ -266,6 +306,20 @@ async def execute_run(runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID)
     else:
         status = "failed"
     return await _finish(runtime, tenant_id, run_id, connector.id, status, counts, errors, started)
+
+
+async def refuse_run(
+    runtime: Runtime,
+    tenant_id: uuid.UUID,
+    run_id: uuid.UUID,
+    counts: dict[str, int],
+    errors: list[dict[str, str]],
+    started: float,
+) -> Run:
+    """Record a started run as failed before it read anything (its input was refused); nothing is removed."""
+    async with runtime.db.unit_of_work(tenant_id) as session:
+        connector_id = (await get_run(session, tenant_id, run_id)).connector_id
+    return await _finish(runtime, tenant_id, run_id, connector_id, "failed", counts, errors, started)
 
 
 async def _finish(
@@ -315,10 +369,12 @@ async def run_now(runtime: Runtime, tenant_id: uuid.UUID, connector_id: uuid.UUI
     return await execute_run(runtime, tenant_id, run.id)
 
 
-def run_in_background(runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID) -> asyncio.Task[Run]:
+def run_in_background(
+    runtime: Runtime, tenant_id: uuid.UUID, run_id: uuid.UUID, run_input: RunInput | None = None
+) -> asyncio.Task[Run]:
     """Execute a started run as a task of this process, tracked so shutdown can cancel it."""
     tasks: set[asyncio.Task[Run]] = runtime.services.setdefault(BACKGROUND, set())
-    task = asyncio.create_task(execute_run(runtime, tenant_id, run_id), name=f"discovery-run-{run_id}")
+    task = asyncio.create_task(execute_run(runtime, tenant_id, run_id, run_input), name=f"discovery-run-{run_id}")
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     return task
@@ -338,12 +394,15 @@ async def cancel_background_runs(runtime: Runtime) -> int:
 
 
 async def due_connectors(session: AsyncSession, tenant_id: uuid.UUID, default_interval: int) -> list[uuid.UUID]:
-    """Enabled connectors whose last run is older than their interval (or that never ran)."""
+    """Enabled connectors whose last run is older than their interval (or that never ran); connectors fed
+    by uploads only are run when their files arrive, never on a schedule."""
     rows = await session.execute(
         text(
             """
             SELECT c.id FROM discovery.connector c
             WHERE c.tenant_id = :tenant_id AND c.enabled AND c.kind <> 'demo'
+              AND NOT ((c.kind = ANY(:upload_fed) OR (c.kind = 'kubernetes' AND c.config->>'mode' = 'offline'))
+                       AND COALESCE(NULLIF(c.config->'paths', '[]'), NULLIF(c.config->'path', 'null')) IS NULL)
               AND (c.last_run_at IS NULL
                    OR c.last_run_at + make_interval(secs => COALESCE(c.interval_seconds, :interval)) <= now())
               AND NOT EXISTS (SELECT 1 FROM discovery.run r WHERE r.connector_id = c.id AND r.status = 'running'
@@ -351,7 +410,7 @@ async def due_connectors(session: AsyncSession, tenant_id: uuid.UUID, default_in
             ORDER BY c.last_run_at NULLS FIRST
             """
         ),
-        {"tenant_id": tenant_id, "interval": default_interval},
+        {"tenant_id": tenant_id, "interval": default_interval, "upload_fed": list(UPLOAD_FED)},
     )
     return [row.id for row in rows]
 

@@ -1,9 +1,11 @@
 """Archives (zip, jar, whl, tar, tar.gz…): members are scanned in memory under depth and size limits,
-so a zip bomb is reported and skipped instead of exhausting memory."""
+so a zip bomb is reported and skipped instead of exhausting memory. Only regular files are read:
+links in an archive are never followed, nothing is ever written to disk."""
 
 from __future__ import annotations
 
 import io
+import stat
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -61,8 +63,8 @@ def members(name: str, data: bytes, budget: Budget) -> Iterator[tuple[str, bytes
 def _zip_members(data: bytes, budget: Budget) -> Iterator[tuple[str, bytes]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
-            if info.is_dir():
-                continue
+            if info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
+                continue  # a symbolic link member holds a path; it is neither followed nor scanned
             if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
                 raise ArchiveRejected(
                     f"zip bomb: {info.filename} claims a compression ratio above {MAX_COMPRESSION_RATIO}"

@@ -11,6 +11,8 @@ from nexora.scanner.model import ScanIssue
 from nexora.scanner.sources.gitignore import IgnoreRules
 
 SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", ".bzr"})
+# A link found inside a folder may point anywhere on the host: only places inside the folder are read.
+OUTSIDE_LINK = "symbolic link to a place outside the scanned folder; not followed"
 # Compiled and media files never hold text secrets; skipping them by name saves an open and a read each.
 BINARY_SUFFIXES = frozenset(
     ".pyc .pyo .so .pyd .dll .dylib .exe .o .a .lib .class .png .jpg .jpeg .gif .ico .bmp .webp .tiff .woff "
@@ -43,13 +45,15 @@ def walk(
 ) -> Iterator[FileTask | Skipped | ScanIssue]:
     """Every regular file under ``root`` (or ``root`` itself), in a stable order, with reasons for skips.
 
-    Symlinked folders are not followed (no loops); a broken symlink is reported as an issue.
+    Symlinked folders are not followed (no loops); a symlinked file is read only when it resolves inside
+    ``root`` (else an :data:`OUTSIDE_LINK` issue); a broken symlink is reported as an issue.
     ``excluded`` is an optional callable taking the display path and returning True to skip it.
     """
     base = root if root.is_dir() else root.parent
     if not root.is_dir():
-        yield from _file(root, root.name, max_file_size, excluded)
+        yield from _file(root, root.name, max_file_size, excluded, None)
         return
+    inside = Path(os.path.realpath(root))
     ignore = IgnoreRules()
     stack: list[tuple[Path, str]] = [(root, "")]
     while stack:
@@ -79,12 +83,12 @@ def walk(
             if respect_gitignore and ignore.ignored(display, False):
                 yield Skipped(display, "ignored")
                 continue
-            yield from _entry(entry, display, max_file_size, excluded)
+            yield from _entry(entry, display, max_file_size, excluded, inside)
         stack.extend(reversed(subfolders))
 
 
 def _entry(
-    entry: os.DirEntry[str], display: str, max_file_size: int, excluded: object
+    entry: os.DirEntry[str], display: str, max_file_size: int, excluded: object, inside: Path
 ) -> Iterator[FileTask | Skipped | ScanIssue]:
     # The common case (a regular file, not a symlink) costs one stat through the directory entry.
     try:
@@ -105,22 +109,32 @@ def _entry(
     except OSError as error:
         yield ScanIssue(display, f"cannot stat: {error.strerror}")
         return
-    yield from _file(Path(entry.path), display, max_file_size, excluded)
+    yield from _file(Path(entry.path), display, max_file_size, excluded, inside)
 
 
-def _file(path: Path, display: str, max_file_size: int, excluded: object) -> Iterator[FileTask | Skipped | ScanIssue]:
+def _file(
+    path: Path, display: str, max_file_size: int, excluded: object, inside: Path | None
+) -> Iterator[FileTask | Skipped | ScanIssue]:
+    """One file; with ``inside`` (the resolved scan root), a symlink is followed only to a place within it."""
     if callable(excluded) and excluded(display):
         yield Skipped(display, "allowlisted")
         return
+    link = path.is_symlink()
+    if inside is not None and link:
+        target = Path(os.path.realpath(path))
+        if target != inside and inside not in target.parents:
+            yield ScanIssue(display, OUTSIDE_LINK)
+            return
+        path = target  # read what was checked, not the link, which could be changed in between
     try:
         status = path.stat()
     except FileNotFoundError:
-        yield ScanIssue(display, "broken symlink" if path.is_symlink() else "file vanished")
+        yield ScanIssue(display, "broken symlink" if link else "file vanished")
         return
     except OSError as error:
         yield ScanIssue(display, f"cannot stat: {error.strerror}")
         return
-    if path.is_symlink() and path.is_dir():
+    if link and path.is_dir():
         return
     if not path.is_file():
         yield Skipped(display, "not a regular file")

@@ -3,6 +3,7 @@ and the staged index for pre-commit."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,15 @@ from nexora.scanner.sources.files import Skipped
 _EMPTY = "0" * 40
 _NOT_BLOB_MODES = ("160000", "120000")  # submodule links and symlinks carry no file content
 _READ_CHUNK = 256
+# Command-line configuration outranks every config file, so a repository's own .git/config cannot make
+# the commands Nexora runs start a program: no fsmonitor hook, no hooks, no signature check (which would
+# run gpg.program), no pager.
+SAFE_CONFIG = (
+    "core.fsmonitor=",
+    "core.hooksPath=/dev/null",
+    "log.showSignature=false",
+    "core.pager=cat",
+)
 
 
 class GitError(RuntimeError):
@@ -41,10 +51,28 @@ def _git_binary() -> str:
     return binary
 
 
+def git_command(repo: Path | str | None, *args: str) -> list[str]:
+    """The argument vector of a git command on ``repo`` with :data:`SAFE_CONFIG` (no shell is ever involved)."""
+    safe = [option for setting in SAFE_CONFIG for option in ("-c", setting)]
+    where = ["-C", str(repo)] if repo is not None else []
+    return [_git_binary(), "--no-pager", *safe, *where, *args]
+
+
+def git_environment() -> dict[str, str]:
+    """The environment of git commands: no system-wide config, no prompts, no pager, no index writes."""
+    return {
+        **os.environ,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_PAGER": "cat",
+        "GIT_OPTIONAL_LOCKS": "0",
+    }
+
+
 def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
     # A fixed argument vector without a shell: refs and paths cannot inject commands.
     completed = subprocess.run(  # noqa: S603
-        [_git_binary(), "-C", str(repo), *args], input=stdin, capture_output=True, check=False
+        git_command(repo, *args), input=stdin, capture_output=True, check=False, env=git_environment()
     )
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -119,7 +147,7 @@ def _all_blob_sizes(repo: Path) -> dict[str, int]:
 def _stream_log(repo: Path, arguments: list[str]) -> Iterator[tuple[CommitInfo, bytes]]:
     """(commit, raw section) per commit, parsed while git is still writing."""
     process = subprocess.Popen(  # noqa: S603 - fixed argument vector, no shell
-        [_git_binary(), "-C", str(repo), *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        git_command(repo, *arguments), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_environment()
     )
     assert process.stdout is not None
     pending = b""
@@ -155,6 +183,29 @@ def staged_blobs(repo: Path, max_file_size: int) -> Iterator[BlobTask | Skipped 
         yield BlobTask(str(repo), blob, path, size, None)
 
 
+def repository_folders(repo: Path) -> list[Path]:
+    """Every folder git reads ``repo``'s history from: its git folder, the common folder of its worktrees and
+    the object folders it borrows (alternates, followed transitively). Callers check where these lie."""
+    output = _git(repo, "rev-parse", "--path-format=absolute", "--git-dir", "--git-common-dir")
+    folders = [Path(line) for line in output.decode("utf-8", "surrogateescape").splitlines() if line]
+    pending = [folders[-1] / "objects"] if folders else []
+    seen: set[Path] = set()
+    while pending:
+        objects = pending.pop()
+        if objects in seen:
+            continue
+        seen.add(objects)
+        folders.append(objects)
+        try:
+            listed = (objects / "info" / "alternates").read_text(encoding="utf-8", errors="surrogateescape")
+        except OSError:
+            continue
+        for line in listed.splitlines():
+            if line.strip() and not line.startswith("#"):
+                pending.append(objects / line.strip())  # relative entries are relative to the objects folder
+    return folders
+
+
 def repository_root(path: Path) -> Path:
     """The top folder of the work tree containing ``path``."""
     return Path(_git(path, "rev-parse", "--show-toplevel").decode().strip())
@@ -165,7 +216,10 @@ class BlobReader:
 
     def __init__(self, repo: str) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - fixed argument vector, no shell
-            [_git_binary(), "-C", repo, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            git_command(repo, "cat-file", "--batch"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=git_environment(),
         )
         if self._process.stdin is None or self._process.stdout is None:
             raise GitError("could not open pipes to git cat-file")

@@ -10,7 +10,8 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from nexora.core.errors import UpstreamUnavailable
+from nexora.core.errors import UpstreamUnavailable, ValidationFailed
+from nexora.core.outbound import guard_botocore_client
 from nexora.core.resilience import Throttled
 from nexora.discovery.connectors.base import CollectContext
 
@@ -70,6 +71,12 @@ class AwsClients:
         self.region = config.region
         self.endpoint_url = config.endpoint_url
         self._credentials: dict[str, Any] = {}
+        if credentials is None and not context.connector.allow_host_credentials:
+            # botocore's default chain would act as the Nexora host (its instance profile, its environment).
+            raise ValidationFailed(
+                "this AWS connector has no credentials; give an access key (the Nexora host's own AWS identity "
+                "is not lent to connectors: NEXORA_CONNECTOR_ALLOW_HOST_CREDENTIALS)"
+            )
         if credentials is not None:
             self._credentials = {
                 "aws_access_key_id": credentials.access_key_id,
@@ -82,6 +89,7 @@ class AwsClients:
             connect_timeout=context.timeout,
             read_timeout=context.timeout,
             retries={"total_max_attempts": 1},  # Nexora retries throttling itself, with jitter
+            proxies={},  # no proxy from the environment: the guard must see each destination
             max_pool_connections=max(10, context.settings.provider_concurrency),
             user_agent_extra="nexora-discovery",
         )
@@ -91,13 +99,15 @@ class AwsClients:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = _client(
+                client = _client(
                     service,
                     region_name=self.region,
                     endpoint_url=self.endpoint_url,
                     config=self.botocore_config,
                     **self._credentials,
                 )
+                # Requests are sent by a guarded session: every connection goes to a checked address.
+                self._clients[service] = guard_botocore_client(client, self.context.guard)
             return self._clients[service]
 
     def call(self, service: str, operation: str, **kwargs: Any) -> Any:
