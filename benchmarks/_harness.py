@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from nexora.core import migrate, provision
+from nexora.ops import migrate, provision
 
 SUPERUSER_URL = os.environ.get("NEXORA_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -39,13 +39,13 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import SUPERUSER_URL, api_process, bench_database
 
+from nexora.assembly import open_runtime
 from nexora.core.bus import write_outbox
 from nexora.core.config import CryptoSettings, DatabaseSettings, Settings
 from nexora.core.events import check_payload
 from nexora.core.ids import utcnow, uuid7
 from nexora.discovery import service
 from nexora.discovery.records import Collection, EdgeRecord, NhiRecord
-from nexora.workers.runtime import open_runtime
 
 NHIS = int(os.environ.get("BENCH_NHIS", "100000"))
 EDGES = int(os.environ.get("BENCH_EDGES", "300000"))

@@ -143,10 +143,10 @@ async def load_inventory(settings: object, tenant_id: uuid.UUID, connector_id: u
     """One discovery run's load of the first ``count`` benchmark records (a later, larger run keeps them)."""
     from inventory_bench import records
 
+    from nexora.assembly import open_runtime
     from nexora.core.ids import uuid7
     from nexora.discovery import service
     from nexora.discovery.records import Collection
-    from nexora.workers.runtime import open_runtime
 
     collection = Collection(nhis=records()[:count], edges=[])
     async with open_runtime(settings) as runtime:  # type: ignore[arg-type]

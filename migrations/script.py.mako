@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from nexora.core import migrate
+from nexora.ops import migrate
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from nexora.core import migrate
+from nexora.ops import migrate
 
 revision = "20261126_1300"
 down_revision = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from nexora.core import migrate
+from nexora.ops import migrate
 
 revision = "20261126_1400"
 down_revision = "20261126_1300"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from nexora.core import migrate
+from nexora.ops import migrate
 
 revision = "20261127_1200"
 down_revision = "20261127_0000"

@@ -5,7 +5,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from nexora.api.app import NOT_BUILT_PAGE, create_app
+from nexora.api.app import NOT_BUILT_PAGE
+from nexora.assembly import create_api
 from nexora.core.config import Settings
 from nexora.core.runtime import Runtime
 from tests.fixtures.app import METRICS_TOKEN, SignedIn
@@ -16,7 +17,7 @@ METRICS_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 @asynccontextmanager
 async def app_client(settings: Settings, runtime: Runtime, **options: object) -> AsyncIterator[httpx.AsyncClient]:
     """A second app on the same runtime, built with other settings or options."""
-    app = create_app(settings, runtime=runtime, **options)  # type: ignore[arg-type]
+    app = create_api(settings, runtime=runtime, **options)  # type: ignore[arg-type]
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://nexora.test") as http:

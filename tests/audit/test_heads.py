@@ -9,11 +9,12 @@ import psycopg
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import text
 
+from nexora.assembly import worker_modules
 from nexora.audit import service, worker
 from nexora.audit.service.heads import sealed_keys, unseal
 from nexora.core.bus.postgres import PostgresBus
 from nexora.core.config import BusSettings
-from nexora.workers.runtime import schedules_for, subscriptions_for
+from nexora.workers.runtime import schedules_of, subscriptions_of
 from tests.fixtures.audit import AuditLogs
 
 
@@ -26,8 +27,8 @@ async def _head_sizes(runtime, log: uuid.UUID) -> list[int]:
 
 
 def test_the_audit_role_runs_the_consumer_and_the_signing_schedule(runtime) -> None:
-    assert [s.group for s in subscriptions_for(runtime, ["audit"])] == ["audit"]
-    [schedule] = schedules_for(["audit"])
+    assert [s.group for s in subscriptions_of(runtime, worker_modules(["audit"]))] == ["audit"]
+    [schedule] = schedules_of(worker_modules(["audit"]))
     assert schedule.name == "audit-sign-tree-heads"
     assert schedule.interval_seconds == worker.SIGN_INTERVAL_SECONDS
 

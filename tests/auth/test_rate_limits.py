@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from nexora.api.app import create_app
+from nexora.assembly import create_api, open_runtime
 from nexora.auth import service as auth_service
 from nexora.core.config import Settings
 from nexora.core.runtime import Runtime
-from nexora.workers.runtime import open_runtime
 from tests.fixtures.app import ADMIN_PASSWORD
 
 REDIS_URL = os.environ.get("NEXORA_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -42,7 +41,7 @@ async def _api(settings: Settings, redis_url: str | None, **auth: object) -> Asy
     """An API process of its own, with the given auth settings."""
     dedicated = settings.model_copy(update={"redis_url": redis_url, "auth": settings.auth.model_copy(update=auth)})
     async with open_runtime(dedicated) as runtime:
-        app = create_app(dedicated, runtime=runtime)
+        app = create_api(dedicated, runtime=runtime)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("203.0.113.80", 50000))
             async with httpx.AsyncClient(transport=transport, base_url="http://limited.nexora.test") as http:

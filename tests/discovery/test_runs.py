@@ -10,12 +10,12 @@ from collections.abc import Callable
 import httpx
 import psycopg
 
-from nexora.api.app import create_app
+from nexora.assembly import create_api
 from nexora.core.config import Settings
-from nexora.core.provision import ProvisionedDatabase
 from nexora.core.runtime import Runtime
 from nexora.discovery import service
 from nexora.discovery.service.runs import BACKGROUND, CANCELLED
+from nexora.ops.provision import ProvisionedDatabase
 from tests.discovery.fixtures import Api
 from tests.discovery.recorded_api import DATA, RecordedApi, recorded
 from tests.fixtures.app import TenantFactory
@@ -32,7 +32,7 @@ async def test_shutdown_cancels_a_background_run_and_records_why(
     settings: Settings, runtime: Runtime, new_tenant: TenantFactory
 ) -> None:
     admin = await new_tenant()
-    app = create_app(settings, runtime=runtime)
+    app = create_api(settings, runtime=runtime)
     with RecordedApi(recorded("github.json")) as github:
         github.hold = threading.Event()  # the provider hangs: the run cannot finish on its own
         async with app.router.lifespan_context(app):
@@ -65,7 +65,7 @@ async def test_a_cancelled_run_no_longer_blocks_the_next_one(
     settings: Settings, runtime: Runtime, new_tenant: TenantFactory
 ) -> None:
     admin = await new_tenant()
-    app = create_app(settings, runtime=runtime)
+    app = create_api(settings, runtime=runtime)
     with RecordedApi(recorded("github.json")) as github:
         github.hold = threading.Event()
         async with app.router.lifespan_context(app):

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from nexora.core import provision
+from nexora.ops import provision
 from tests.fixtures.live import free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]

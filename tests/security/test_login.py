@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
-from nexora.api.app import create_app
+from nexora.assembly import create_api
 from nexora.auth import service as auth_service
 from nexora.auth.service.sessions import SEVERAL_TENANTS
 from nexora.core.config import Settings
@@ -30,7 +30,7 @@ ATTACKER, OWNER = "198.51.100.66", "203.0.113.10"
 @pytest.fixture(scope="module")
 async def from_address(settings: Settings, runtime: Runtime) -> AsyncIterator[Client]:
     """HTTP clients of one API process, each calling from its own source address."""
-    app = create_app(settings, runtime=runtime)
+    app = create_api(settings, runtime=runtime)
     clients: dict[str, httpx.AsyncClient] = {}
 
     async def client(address: str) -> httpx.AsyncClient:

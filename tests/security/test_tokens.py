@@ -25,14 +25,13 @@ import httpx
 import psycopg
 import pytest
 
-from nexora.api.app import create_app
+from nexora.assembly import create_api, open_runtime
 from nexora.auth import service as auth_service
 from nexora.auth.service.authentication import REVOKED_ACCESS
 from nexora.auth.versions import TokenVersions
 from nexora.core.config import DatabaseSettings, Settings
 from nexora.core.db import Database
 from nexora.core.runtime import Runtime
-from nexora.workers.runtime import open_runtime
 from tests.fixtures.app import ADMIN_PASSWORD
 from tests.fixtures.audit import AuditLogs
 from tests.fixtures.live import free_port, process_env, wait_until_healthy
@@ -88,7 +87,7 @@ def shared_settings(settings: Settings) -> Settings:
 @pytest.fixture(scope="module")
 async def process_a(shared_settings: Settings) -> AsyncIterator[ProcessA]:
     async with open_runtime(shared_settings) as runtime:
-        app = create_app(shared_settings, runtime=runtime)
+        app = create_api(shared_settings, runtime=runtime)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=(ADDRESS, 50000))
             async with httpx.AsyncClient(transport=transport, base_url="http://a.nexora.test") as http:

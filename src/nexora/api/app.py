@@ -1,14 +1,16 @@
-"""The FastAPI application factory.
+"""The FastAPI application factory: the HTTP edge around the routers the assembly hands in.
 
-``create_app(settings)`` builds the app; its lifespan opens the runtime (database, keys, bus) unless
-one is handed in, and, with ``workers=[...]``, runs those worker roles in the same process.
+``create_app(settings, routers=...)`` builds the app. Its lifespan uses the runtime it is handed, or
+opens one with ``open_runtime`` (then it also runs the bus's relay side, consuming nothing: workers are
+separate, see :mod:`nexora.assembly`). Processes build it through :func:`nexora.assembly.create_api`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +21,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.convertors import Convertor, register_url_convertor
 
 from nexora import __version__
+from nexora.api import problems
 from nexora.api.middleware import EdgeMiddleware
-from nexora.audit.router import router as audit_router
-from nexora.auth.router import jwks_router
-from nexora.auth.router import router as auth_router
-from nexora.core import migrate, problems
+from nexora.auth.deps import CurrentPrincipal, bearer_token
 from nexora.core.config import ApiSettings, Settings
 from nexora.core.errors import NotFound, PermissionDenied, Unauthenticated
 from nexora.core.observability import configure_tracing, get_logger
 from nexora.core.runtime import Runtime
-from nexora.core.security import CurrentPrincipal, bearer_token
-from nexora.discovery import service as discovery_service
-from nexora.discovery.router import router as discovery_router
-from nexora.workers.runtime import Workers, open_runtime
+from nexora.ops import migrate
 
 STATIC_DIR = Path(__file__).parent / "static"
 log = get_logger("nexora.api")
@@ -41,10 +38,6 @@ NOT_BUILT_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><
 <p>The web console has not been built into this installation. Run <code>make web</code> (or
 <code>make run</code>, which builds it) from a source checkout. The API is at
 <a href="/api/v1/docs">/api/v1/docs</a>.</p></body></html>"""
-
-
-def _routers() -> list[Any]:
-    return [auth_router, discovery_router, audit_router]
 
 
 def docs_access(settings: Settings) -> str:
@@ -57,35 +50,44 @@ def metrics_access(settings: Settings) -> str:
     return settings.api.metrics or ("open" if settings.embedded_database else "token")
 
 
+RuntimeOpener = Callable[[Settings], AbstractAsyncContextManager[Runtime]]
+
+
+async def _nothing(runtime: Runtime) -> None:
+    return None
+
+
 def create_app(
     settings: Settings,
     *,
+    routers: Sequence[Any] = (),
     runtime: Runtime | None = None,
-    workers: list[str] | None = None,
+    open_runtime: RuntimeOpener | None = None,
+    on_stop: Callable[[Runtime], Awaitable[None]] = _nothing,
     static_dir: Path = STATIC_DIR,
 ) -> FastAPI:
-    """The API (and, with ``workers``, those worker roles) for ``settings``."""
+    """The API for ``settings``, serving ``routers``, on ``runtime`` or one it opens with ``open_runtime``."""
     tracing = configure_tracing(settings.observability.service_name)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
-            active = runtime if runtime is not None else await stack.enter_async_context(open_runtime(settings))
+            owned = runtime is None
+            if runtime is not None:
+                active = runtime
+            elif open_runtime is not None:
+                active = await stack.enter_async_context(open_runtime(settings))
+            else:
+                raise RuntimeError("create_app needs a runtime or a way to open one")
             app.state.runtime = active
             app.state.schema_head = migrate.status(active.db.url).head
-            running: Workers | None = None
-            if workers is not None:
-                running = Workers(active, workers)
-                await running.start()
-            elif active.bus is not None and runtime is None:
+            if owned and active.bus is not None:
                 await active.bus.start(consume=False)
             try:
                 yield
             finally:
-                await discovery_service.cancel_background_runs(active)
-                if running is not None:
-                    await running.stop()
-                elif active.bus is not None and runtime is None:
+                await on_stop(active)
+                if owned and active.bus is not None:
                     await active.bus.stop()
 
     docs = docs_access(settings)
@@ -100,9 +102,8 @@ def create_app(
     )
     problems.install(app)
     _document_problems(app)
-    for router in _routers():
+    for router in routers:
         app.include_router(router)
-    app.include_router(jwks_router)
     if docs == "authenticated":
         _add_authenticated_openapi(app)
     _add_operations_routes(app, settings.api, metrics_access(settings))

@@ -11,9 +11,10 @@ from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.audit.encoding import PLATFORM_LOG
+from nexora.auth.deps import CurrentPrincipal, DbSession
 from nexora.core.db import set_tenant
 from nexora.core.errors import PermissionDenied
-from nexora.core.security import CurrentPrincipal, DbSession, Principal
+from nexora.core.principal import Principal
 
 LogName = Annotated[
     Literal["tenant", "platform"],

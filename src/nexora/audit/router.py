@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from nexora.api.streaming import primed
 from nexora.audit import service
 from nexora.audit.deps import AnyCaller, AuditAdmin, AuditReader
 from nexora.audit.schemas import (
@@ -24,10 +25,9 @@ from nexora.audit.schemas import (
     TreeHeadOut,
     VerificationOut,
 )
+from nexora.auth.deps import runtime_of
 from nexora.core.errors import NotFound
 from nexora.core.pagination import Cursor, Limit, Page
-from nexora.core.security import runtime_of
-from nexora.core.streaming import primed
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

@@ -7,8 +7,18 @@ import uuid
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
+from nexora.api.problems import problem_response
 from nexora.auth import service
-from nexora.auth.deps import Components, client_address
+from nexora.auth.deps import (
+    AdminPrincipal,
+    Components,
+    CurrentPrincipal,
+    DbSession,
+    PlatformAdmin,
+    TenantSession,
+    client_address,
+    runtime_of,
+)
 from nexora.auth.models import ApiKey, Tenant, User
 from nexora.auth.schemas import (
     ApiKeyCreate,
@@ -29,15 +39,6 @@ from nexora.auth.schemas import (
     UserUpdate,
 )
 from nexora.core.pagination import Cursor, Limit, Page
-from nexora.core.problems import problem_response
-from nexora.core.security import (
-    AdminPrincipal,
-    CurrentPrincipal,
-    DbSession,
-    PlatformAdmin,
-    TenantSession,
-    runtime_of,
-)
 
 router = APIRouter(prefix="/api/v1")
 

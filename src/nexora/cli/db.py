@@ -20,7 +20,7 @@ def upgrade(
     data_dir: Path = DataDir,
 ) -> None:
     """Apply pending migrations as the owner role (NEXORA_DATABASE_OWNER_URL, else NEXORA_DATABASE_URL)."""
-    from nexora.core import migrate
+    from nexora.ops import migrate
 
     settings = settings_for(data_dir)
     try:
@@ -39,8 +39,8 @@ def upgrade(
 @app.command("status")
 def status(data_dir: Path = DataDir, fmt: Format = FormatOption) -> None:
     """Show the current and newest schema revision. Exit code 1 when migrations are pending."""
-    from nexora.core import migrate
     from nexora.core.db import redacted_url
+    from nexora.ops import migrate
 
     settings = settings_for(data_dir)
     try:
@@ -72,8 +72,8 @@ def provision_command(
     app_role: str = typer.Option("nexora_app", help="Role the application connects as (no BYPASSRLS)."),
 ) -> None:
     """Create the database, the owner role and the app role (idempotent), then print their URLs."""
-    from nexora.core import provision
     from nexora.core.db import redacted_url
+    from nexora.ops import provision
 
     try:
         result = provision.provision(superuser_url, database, owner_role=owner_role, app_role=app_role)

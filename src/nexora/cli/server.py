@@ -51,8 +51,8 @@ def database_for(settings: Settings, *, migrate_schema: bool) -> Iterator[Settin
     stopped on exit). With ``migrate_schema``, bring the schema to head as the owner role."""
     from pydantic import SecretStr
 
-    from nexora.core import migrate
-    from nexora.core.embedded import EmbeddedPostgres
+    from nexora.ops import migrate
+    from nexora.ops.embedded import EmbeddedPostgres
 
     embedded: EmbeddedPostgres | None = None
     try:
@@ -71,8 +71,8 @@ def database_for(settings: Settings, *, migrate_schema: bool) -> Iterator[Settin
 
 
 async def _bootstrap(settings: Settings) -> BootstrapResult | None:
+    from nexora.assembly import open_runtime
     from nexora.auth import service as auth_service
-    from nexora.workers.runtime import open_runtime
 
     async with open_runtime(settings) as runtime, runtime.db.unit_of_work() as session:
         password = settings.bootstrap.admin_password
@@ -91,13 +91,16 @@ def _free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) -> None:
+def _serve(settings: Settings, host: str, port: int, roles: list[str] | None) -> None:
+    """Serve the API and, with ``roles``, run those workers beside it, on one runtime and one event loop.
+
+    SIGINT and SIGTERM stop the server gracefully (in-flight requests finish), then the workers, then the
+    bus; the process exits 0.
+    """
     import uvicorn
 
-    from nexora.api.app import create_app
-    from nexora.core.runtime import tune_collector
-
-    app = create_app(settings, workers=workers)
+    from nexora.assembly import create_api, create_workers, open_runtime
+    from nexora.core.runtime import run_service, tune_collector
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -110,18 +113,35 @@ def _serve(settings: Settings, host: str, port: int, workers: list[str] | None) 
                 for signum, handler in previous.items():
                     signal.signal(signum, handler)
 
-    tune_collector()
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
-    Server(config).run()
+    async def main() -> None:
+        async with open_runtime(settings) as runtime:
+            app = create_api(settings, runtime=runtime)
+            workers = create_workers(runtime, roles) if roles is not None else None
+            bus = runtime.bus
+            if workers is not None:
+                await workers.start()
+            elif bus is not None:
+                await bus.start(consume=False)  # the relay side: publishing needs no consumer here
+            tune_collector()
+            config = uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                proxy_headers=False,
+                server_header=False,
+                timeout_graceful_shutdown=10,
+            )
+            try:
+                await Server(config).serve()
+            finally:
+                if workers is not None:
+                    await workers.stop()
+                elif bus is not None:
+                    await bus.stop()
+
+    run_service(main())
 
 
 def up(
@@ -157,7 +177,7 @@ def up(
                         highlight=False,
                     )
             console.print(f"Nexora is running at [bold]{url}[/] (Ctrl+C to stop)", highlight=False)
-            _serve(settings, host, port, workers=["all"])
+            _serve(settings, host, port, roles=["all"])
     except NexoraError as error:
         fail(error.message)
 
@@ -170,7 +190,7 @@ def api(
     settings = settings_for(None)
     if settings.database.url is None:
         fail("set NEXORA_DATABASE_URL (the embedded database is only for 'nexora up')")
-    _serve(settings, host or settings.api.host, port or settings.api.port, workers=None)
+    _serve(settings, host or settings.api.host, port or settings.api.port, roles=None)
 
 
 def worker(
@@ -179,9 +199,9 @@ def worker(
     ),
 ) -> None:
     """Run the consumers and schedules of some worker roles. Needs NEXORA_DATABASE_URL."""
+    from nexora.assembly import create_workers, expand_roles, open_runtime
     from nexora.core.errors import NexoraError
     from nexora.core.runtime import run_service, tune_collector
-    from nexora.workers.runtime import Workers, expand_roles, open_runtime
 
     settings = settings_for(None)
     if settings.database.url is None:
@@ -197,7 +217,7 @@ def worker(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with open_runtime(settings) as runtime:
-            workers = Workers(runtime, roles)
+            workers = create_workers(runtime, roles)
             tune_collector()
             await workers.start()
             console.print(f"worker running roles: {', '.join(roles)}")

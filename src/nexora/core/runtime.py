@@ -14,7 +14,7 @@ from nexora.core.db import Database
 
 if TYPE_CHECKING:
     from nexora.core.bus import EventBus
-    from nexora.core.security import Principal
+    from nexora.core.principal import Principal
 
 Authenticator = Callable[[str], Awaitable["Principal"]]
 

@@ -12,10 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from nexora.api.streaming import primed
+from nexora.auth.deps import CurrentPrincipal, TenantSession, require_roles, runtime_of
 from nexora.core.errors import ValidationFailed
 from nexora.core.pagination import Cursor, Limit, Page
-from nexora.core.security import CurrentPrincipal, Principal, TenantSession, require_roles, runtime_of
-from nexora.core.streaming import primed
+from nexora.core.principal import Principal
 from nexora.discovery import graph, service
 from nexora.discovery.connectors.files import HostPaths
 from nexora.discovery.models import Connector, Finding, Nhi, Run

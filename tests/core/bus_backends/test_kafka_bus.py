@@ -442,7 +442,7 @@ async def _letters_from(bus, group: str, tag: str) -> list:
 async def _get(settings, runtime, bus: KafkaBus, path: str):
     import httpx
 
-    from nexora.api.app import create_app
+    from nexora.assembly import create_api
     from nexora.core.runtime import Runtime
 
     kafka_runtime = Runtime(
@@ -453,7 +453,7 @@ async def _get(settings, runtime, bus: KafkaBus, path: str):
         authenticator=runtime.authenticator,
         services=runtime.services,
     )
-    app = create_app(settings, runtime=kafka_runtime)
+    app = create_api(settings, runtime=kafka_runtime)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://nexora.test") as http:

@@ -15,7 +15,7 @@ from nexora.core.errors import NotFound, PermissionDenied
 from nexora.core.ids import utcnow
 from nexora.core.keyformat import generate_api_key
 from nexora.core.pagination import decode_cursor, encode_cursor
-from nexora.core.security import Principal
+from nexora.core.principal import Principal
 
 
 async def create_api_key(

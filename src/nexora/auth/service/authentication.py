@@ -13,7 +13,7 @@ from nexora.core.db import Database, set_tenant
 from nexora.core.errors import Unauthenticated
 from nexora.core.ids import utcnow
 from nexora.core.keyformat import API_KEY_PREFIX, is_well_formed_api_key
-from nexora.core.security import Principal
+from nexora.core.principal import Principal
 
 API_KEY_TOUCH_INTERVAL = timedelta(seconds=60)
 REVOKED_ACCESS = (

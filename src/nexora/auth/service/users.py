@@ -17,7 +17,7 @@ from nexora.core.errors import Conflict, NotFound, ValidationFailed
 from nexora.core.ids import utcnow
 from nexora.core.observability import get_logger
 from nexora.core.pagination import decode_cursor, encode_cursor
-from nexora.core.security import Principal
+from nexora.core.principal import Principal
 
 log = get_logger("nexora.auth")
 

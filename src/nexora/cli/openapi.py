@@ -1,6 +1,6 @@
 """Print the API's OpenAPI document as JSON, without a database.
 
-``python -m nexora.api.openapi > openapi.json`` is how the web console's TypeScript client is generated
+``python -m nexora.cli.openapi > openapi.json`` is how the web console's TypeScript client is generated
 (``make -C web api``). Building the app does not run its lifespan, so nothing connects anywhere.
 """
 
@@ -10,13 +10,13 @@ import json
 import sys
 from typing import Any
 
-from nexora.api.app import create_app
+from nexora.assembly import create_api
 from nexora.core.config import Settings
 
 
 def document() -> dict[str, Any]:
     """The OpenAPI document of the app as configured by default (routes do not depend on settings)."""
-    return create_app(Settings()).openapi()
+    return create_api(Settings()).openapi()
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nexora.core.observability import get_logger
-from nexora.core.provision import ProvisionedDatabase, provision
+from nexora.ops.provision import ProvisionedDatabase, provision
 
 log = get_logger("nexora.embedded")
 DATABASE_NAME = "nexora"
