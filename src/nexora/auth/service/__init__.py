@@ -10,7 +10,8 @@ behind it are split by use case.
 
 from nexora.auth.service.api_keys import create_api_key, list_api_keys, revoke_api_key
 from nexora.auth.service.authentication import authenticate
-from nexora.auth.service.components import SOURCE, TOKEN_VERSIONS, AuthComponents, Outcome, assemble
+from nexora.auth.service.components import SOURCE, TOKEN_VERSIONS, AuthComponents, Outcome
+from nexora.auth.service.process import assemble
 from nexora.auth.service.sessions import BAD_CREDENTIALS, MAX_LOGIN_ACCOUNTS, login, logout, refresh
 from nexora.auth.service.tenants import (
     BootstrapResult,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -20,9 +18,7 @@ from nexora.core.config import AuthSettings
 from nexora.core.crypto import EnvelopeCipher, sha256_hex
 from nexora.core.db import Database
 from nexora.core.errors import NexoraError
-from nexora.core.principal import Principal
 from nexora.core.ratelimit import LoginThrottle
-from nexora.core.runtime import Runtime
 
 SOURCE = "nexora.auth"
 # The key that derives a refresh token's successor from its parent's hash (see sessions.py).
@@ -88,42 +84,3 @@ async def load_server_key(session: AsyncSession, cipher: EnvelopeCipher, name: s
     wrapped = await session.scalar(select(ServerKey.wrapped_key).where(ServerKey.name == name))
     assert wrapped is not None
     return cipher.decrypt(wrapped.encode(), label)
-
-
-@asynccontextmanager
-async def assemble(runtime: Runtime) -> AsyncIterator[None]:
-    """Build this process's auth components into ``runtime``: ``services["auth"]`` and the authenticator.
-
-    Loads (or creates) the signing keys; puts the token-version cache on every session of the process,
-    so bumping a user's version from any unit of work (API, worker, CLI) reaches the other processes.
-    """
-    from nexora.auth.service.authentication import authenticate
-
-    settings = runtime.settings
-    versions = TokenVersions(settings.redis_url, local_seconds=settings.auth.token_version_cache_seconds)
-    try:
-        components = AuthComponents(
-            settings=settings.auth,
-            cipher=runtime.cipher,
-            passwords=Passwords(settings.auth),
-            throttle=LoginThrottle(
-                settings.redis_url,
-                max_failures=settings.auth.login_max_failures,
-                window_seconds=settings.auth.login_failure_window_seconds,
-                ip_limit=settings.auth.login_ip_limit,
-                delay_after=settings.auth.login_delay_after_failures,
-                max_delay_seconds=settings.auth.login_delay_max_seconds,
-            ),
-            versions=versions,
-        )
-        await components.load_keys(runtime.db)
-        runtime.db.sessionmaker.configure(info={TOKEN_VERSIONS: versions})
-        runtime.services["auth"] = components
-
-        async def authenticator(token: str) -> Principal:
-            return await authenticate(runtime.db, components, token)
-
-        runtime.authenticator = authenticator
-        yield
-    finally:
-        await versions.close()
