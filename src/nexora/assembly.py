@@ -54,7 +54,7 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain(
         "discovery",
-        routers=("nexora.discovery.router:router",),
+        routers=("nexora.discovery.routers:router",),
         worker="nexora.discovery.worker",
         on_stop="nexora.discovery.service:cancel_background_runs",
     ),

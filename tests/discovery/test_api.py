@@ -116,6 +116,30 @@ async def test_text_search_gives_the_same_rows_through_its_index_or_a_walk(demo_
     assert all("prod" in f"{row.name}\x01{row.external_id}\x01{row.owner or ''}".lower() for row in indexed)
 
 
+async def test_a_what_if_report_pages_by_its_order_and_reads_only_the_nhi_asked_for(demo_api: Api) -> None:
+    api, later = demo_api, "2030-01-01T00:00:00+00:00"
+    whole = await api.findings(as_of=later)
+    seen: list[dict] = []
+    cursor = None
+    while True:
+        params = {"as_of": later, "limit": 37, **({"cursor": cursor} if cursor else {})}
+        page = await api.get("/api/v1/findings", **params)
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    nhi_id = whole[0]["nhi_id"]
+
+    one = await api.findings(as_of=later, nhi_id=nhi_id)
+
+    assert len(whole) > 37 * 2
+    assert [(f["nhi_id"], f["check_id"]) for f in seen] == [(f["nhi_id"], f["check_id"]) for f in whole]
+    assert len({(f["nhi_id"], f["check_id"]) for f in seen}) == len(seen)
+    assert one == [f for f in whole if f["nhi_id"] == nhi_id]
+    chosen = await api.findings(as_of=later, category="NHI1", severity=["medium", "high"])
+    assert chosen == [f for f in whole if f["category"] == "NHI1" and f["severity"] in ("medium", "high")]
+
+
 async def test_owner_and_environment_overrides_survive_runs_and_resolve_findings(api: Api) -> None:
     await _demo(api.client, api.admin)
     role = next(n for n in await api.nhis(q="vendor-monitoring") if n["account"] == "111111111111")

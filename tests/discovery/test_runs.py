@@ -1,4 +1,5 @@
-"""Run lifecycle: background runs are cancelled at shutdown and say why; the schedule runs what is due."""
+"""Run lifecycle: one run at a time, background runs are cancelled at shutdown and say why, every run is
+recorded whatever its provider answered, the schedule runs what is due."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 
 import httpx
 import psycopg
+import yaml
 
 from nexora.assembly import create_api
 from nexora.core.config import Settings
@@ -85,6 +87,45 @@ async def test_a_cancelled_run_no_longer_blocks_the_next_one(
                 again = await Api(http, admin).run(connector["id"])
 
     assert again["status"] == "succeeded", again["errors"]
+
+
+async def test_a_run_asked_for_while_one_is_running_is_a_conflict(api: Api, runtime: Runtime) -> None:
+    connector = await api.create_connector("demo-busy", "demo", {})
+    async with runtime.db.unit_of_work(api.admin.tenant_id) as session:
+        running = await service.start_run(session, api.admin.tenant_id, connector["id"], "manual")
+
+    refused = await api.client.post(
+        f"/api/v1/connectors/{connector['id']}/runs", headers=api.admin.headers, params={"wait": "true"}
+    )
+
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert "'demo-busy' is already running" in refused.json()["detail"]
+    assert [run["id"] for run in (await api.get("/api/v1/runs", connector_id=connector["id"]))["items"]] == [
+        str(running.id)
+    ]
+
+
+async def test_a_provider_error_postgresql_cannot_store_still_finishes_the_run(api: Api) -> None:
+    # A NUL character in the cluster's host name comes back in the client's error text.
+    kubeconfig = yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": "https://bad\x00host:6443"}}],
+            "users": [{"name": "u", "user": {"token": "static-token"}}],
+            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "x",
+        }
+    )
+    connector = await api.create_connector("cluster-nul", "kubernetes", {}, {"kubeconfig": kubeconfig})
+
+    first = await api.run(connector["id"])
+    again = await api.run(connector["id"])
+
+    assert first["status"] == "failed"
+    assert any("\ufffd" in error["message"] for error in first["errors"]), first["errors"]
+    assert again["status"] == "failed", "the first run was recorded as finished: it no longer blocks the next"
 
 
 async def test_the_schedule_runs_due_connectors_only(api: Api, runtime: Runtime, database: ProvisionedDatabase) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import threading
 import time
@@ -27,7 +28,9 @@ from nexora.discovery.connectors.aws.policies import evaluate, trust_statements
 from nexora.discovery.connectors.base import CollectContext, Read, answered_with_client_error
 from nexora.discovery.posture import Node, Thresholds
 from nexora.discovery.posture import evaluate as assess
-from nexora.discovery.records import Collection, infer_environment
+from nexora.discovery.records import NHI_COLUMNS, Collection, NhiRecord, infer_environment
+from nexora.discovery.schemas import NhiOut
+from nexora.discovery.service import EXPORT_COLUMNS, LIST_COLUMNS
 
 
 @pytest.mark.parametrize(
@@ -252,3 +255,30 @@ def test_gathered_reads_keep_their_order_and_report_failures_in_order() -> None:
     assert values == [1, -1, 3, -2, 5]
     errors = [(error.scope, error.message) for error in collection.errors]
     assert errors == [("b", "ValueError: first"), ("d", "ValueError: second")]
+
+
+def test_list_rows_the_export_and_the_load_take_their_columns_from_one_list() -> None:
+    loaded = {column.name for column in NHI_COLUMNS if column.load}
+
+    assert set(LIST_COLUMNS) == set(NhiOut.model_fields)
+    assert EXPORT_COLUMNS == (
+        "id",
+        "provider",
+        "kind",
+        "account",
+        "external_id",
+        "name",
+        "environment",
+        "owner",
+        "privilege_level",
+        "status",
+        "risk_score",
+        "open_findings",
+        "created_at",
+        "last_used_at",
+        "last_rotated_at",
+        "expires_at",
+        "first_seen_at",
+        "last_seen_at",
+    ), "the CSV header is a published format"
+    assert loaded - {"id", "content_hash"} == {field.name for field in dataclasses.fields(NhiRecord)}

@@ -31,6 +31,10 @@ class Connector(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    @property
+    def has_credentials(self) -> bool:
+        return self.credentials is not None
+
 
 class Run(TenantOwned, Base):
     __tablename__ = "run"
@@ -84,6 +88,10 @@ class Nhi(TenantOwned, Base):
     last_seen_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     last_run_id: Mapped[uuid.UUID | None]
+
+    @property
+    def environment_overridden(self) -> bool:
+        return self.environment_override is not None
 
 
 class Edge(TenantOwned, Base):

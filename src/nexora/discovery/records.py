@@ -8,9 +8,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-NHI_KINDS = (
+# The kinds of inventoried nodes: each Literal is the one spelling, the API's schema is generated from it
+# and the tuples are read from it, so they cannot drift apart.
+IdentityKind = Literal[
     "iam_user",
     "iam_role",
     "access_key",
@@ -28,10 +30,19 @@ NHI_KINDS = (
     "certificate",
     "leaked_secret",
     "managed_secret",
-)
+]
 # Nodes that are not identities themselves but anchor relationships (workloads, repositories, ...).
-RESOURCE_KINDS = ("workload", "repository", "oidc_provider", "instance_profile", "webhook", "auth_method", "policy")
-KINDS = NHI_KINDS + RESOURCE_KINDS
+ResourceKind = Literal[
+    "workload", "repository", "oidc_provider", "instance_profile", "webhook", "auth_method", "policy"
+]
+NhiKind = Literal[IdentityKind, ResourceKind]
+Provider = Literal["aws", "kubernetes", "github", "gcp", "azure", "vault", "code"]
+Environment = Literal["prod", "staging", "dev", "unknown"]
+NHI_KINDS: tuple[IdentityKind, ...] = get_args(IdentityKind)
+RESOURCE_KINDS: tuple[ResourceKind, ...] = get_args(ResourceKind)
+KINDS: tuple[NhiKind, ...] = get_args(NhiKind)
+PROVIDERS: tuple[Provider, ...] = get_args(Provider)
+ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
 EDGE_KINDS = (
     "owns",
     "has_credential",
@@ -43,9 +54,49 @@ EDGE_KINDS = (
     "exposed_in",
     "same_secret_as",
 )
-PROVIDERS = ("aws", "kubernetes", "github", "gcp", "azure", "vault", "code")
-ENVIRONMENTS = ("prod", "staging", "dev", "unknown")
 PRIVILEGE_LEVELS = ("admin", "high", "medium", "low", "none", "unknown")
+
+
+@dataclass(frozen=True)
+class NhiColumn:
+    """A column of the inventory table (``discovery.nhi``) and where it travels."""
+
+    name: str
+    load: str | None = None  # element type of the load's batch array; None: Nexora sets it, records do not
+    listed: bool = True  # in list rows (the API's ``NhiOut``)
+    exported: bool = True  # in the CSV export
+    expression: str | None = None  # how a list row computes it, for a column that is not stored
+
+
+# The one list of the inventory's columns, in the CSV export's column order: the load's batch arrays,
+# the select of list rows and the export's columns are all taken from it.
+NHI_COLUMNS = (
+    NhiColumn("id", load="uuid"),
+    NhiColumn("provider", load="text"),
+    NhiColumn("kind", load="text"),
+    NhiColumn("account", load="text"),
+    NhiColumn("external_id", load="text"),
+    NhiColumn("name", load="text"),
+    NhiColumn("environment", load="text"),
+    NhiColumn("owner", load="text"),
+    NhiColumn("privilege_level", load="text"),
+    NhiColumn("status", load="text"),
+    NhiColumn("risk_score"),
+    NhiColumn("open_findings"),
+    NhiColumn("created_at", load="timestamptz"),
+    NhiColumn("last_used_at", load="timestamptz"),
+    NhiColumn("last_rotated_at", load="timestamptz"),
+    NhiColumn("expires_at", load="timestamptz"),
+    NhiColumn("first_seen_at"),
+    NhiColumn("last_seen_at"),
+    NhiColumn("connector_id", exported=False),
+    NhiColumn("owner_source", load="text", exported=False),
+    NhiColumn("environment_overridden", exported=False, expression="environment_override IS NOT NULL"),
+    NhiColumn("permissions", load="text", listed=False, exported=False),  # JSON text, stored as jsonb
+    NhiColumn("fingerprint", load="text", listed=False, exported=False),
+    NhiColumn("attributes", load="text", listed=False, exported=False),  # JSON text, stored as jsonb
+    NhiColumn("content_hash", load="text", listed=False, exported=False),
+)
 
 _ENVIRONMENT_WORDS = {
     "prod": ("prod", "production", "prd", "live"),

@@ -1,4 +1,7 @@
-"""Pydantic models at the discovery API edge. Connector credentials go in, never out."""
+"""Pydantic models at the discovery API edge. Connector credentials go in, never out.
+
+Response models read the ORM objects (and list rows) they show: ``Model.model_validate(obj)``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from nexora.discovery.connectors import KINDS
+from nexora.discovery.records import Environment, NhiKind, Provider
 
 ConnectorKind = Literal["aws", "kubernetes", "github", "gcp-export", "azure-export", "vault", "code", "demo"]
-Environment = Literal["prod", "staging", "dev", "unknown"]
 assert set(KINDS) == set(ConnectorKind.__args__)  # type: ignore[attr-defined]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$"
@@ -19,6 +22,10 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$"
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
 
 
 class ConnectorCreate(_Input):
@@ -40,12 +47,12 @@ class ConnectorUpdate(_Input):
     enabled: bool | None = None
 
 
-class ConnectorOut(BaseModel):
+class ConnectorOut(_Output):
     id: uuid.UUID
     name: str
     kind: str
     config: dict[str, Any]
-    has_credentials: bool
+    has_credentials: bool = Field(description="Credentials are stored (they are never returned).")
     interval_seconds: int | None
     enabled: bool
     baseline_run_id: uuid.UUID | None
@@ -60,12 +67,12 @@ class ConnectionTest(BaseModel):
     message: str
 
 
-class RunError(BaseModel):
+class RunError(_Output):
     scope: str
     message: str
 
 
-class RunOut(BaseModel):
+class RunOut(_Output):
     id: uuid.UUID
     connector_id: uuid.UUID
     trigger: str
@@ -79,16 +86,16 @@ class RunOut(BaseModel):
     is_baseline: bool
 
 
-class NhiOut(BaseModel):
+class NhiOut(_Output):
     id: uuid.UUID
     connector_id: uuid.UUID
-    provider: str
-    kind: str
+    provider: Provider
+    kind: NhiKind
     account: str
     external_id: str
     name: str
     environment: str
-    environment_overridden: bool
+    environment_overridden: bool = Field(description="The environment is an override (survives runs).")
     owner: str | None
     owner_source: str | None
     created_at: datetime | None
@@ -103,7 +110,7 @@ class NhiOut(BaseModel):
     last_seen_at: datetime
 
 
-class FindingOut(BaseModel):
+class FindingOut(_Output):
     id: uuid.UUID | None = Field(description="Null in what-if reports (`as_of`), which are not stored.")
     nhi_id: uuid.UUID | None
     connector_id: uuid.UUID | None
@@ -115,7 +122,7 @@ class FindingOut(BaseModel):
     recommendation: str
     status: str
     nhi_name: str
-    nhi_kind: str
+    nhi_kind: NhiKind
     first_seen_at: datetime | None
     last_seen_at: datetime | None
     resolved_at: datetime | None
@@ -133,11 +140,11 @@ class NhiUpdate(_Input):
     environment: Environment | None = Field(default=None, description="Null clears the override.")
 
 
-class GraphNode(BaseModel):
+class GraphNode(_Output):
     id: uuid.UUID
-    kind: str
+    kind: NhiKind
     name: str
-    provider: str
+    provider: Provider
     account: str
     environment: str
     privilege_level: str
@@ -152,19 +159,19 @@ class GraphEdge(BaseModel):
     kind: str
 
 
-class GraphOwner(BaseModel):
+class GraphOwner(_Output):
     id: uuid.UUID
-    kind: str
+    kind: NhiKind
     name: str
     owner: str | None
     source: str | None
     depth: int
 
 
-class GraphExposure(BaseModel):
+class GraphExposure(_Output):
     relationship: str
     id: uuid.UUID
-    kind: str
+    kind: NhiKind
     name: str
     location: str | None
     preview: str | None
@@ -180,12 +187,12 @@ class GraphOut(BaseModel):
     truncated: bool
 
 
-class ChangeOut(BaseModel):
+class ChangeOut(_Output):
     id: int
     run_id: uuid.UUID
     nhi_id: uuid.UUID | None
     external_id: str
-    kind: str
+    kind: NhiKind
     name: str
     change: str
     changed_fields: list[str]

@@ -955,8 +955,11 @@ export interface components {
             external_id: string;
             /** Id */
             id: number;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "iam_user" | "iam_role" | "access_key" | "service_account" | "service_account_key" | "k8s_service_account" | "k8s_secret" | "api_token" | "oauth_app" | "github_app" | "deploy_key" | "ci_secret" | "vault_approle" | "vault_token" | "certificate" | "leaked_secret" | "managed_secret" | "workload" | "repository" | "oidc_provider" | "instance_profile" | "webhook" | "auth_method" | "policy";
             /** Name */
             name: string;
             /** Nhi Id */
@@ -1026,7 +1029,10 @@ export interface components {
             created_at: string;
             /** Enabled */
             enabled: boolean;
-            /** Has Credentials */
+            /**
+             * Has Credentials
+             * @description Credentials are stored (they are never returned).
+             */
             has_credentials: boolean;
             /**
              * Id
@@ -1173,8 +1179,11 @@ export interface components {
             last_seen_at: string | null;
             /** Nhi Id */
             nhi_id: string | null;
-            /** Nhi Kind */
-            nhi_kind: string;
+            /**
+             * Nhi Kind
+             * @enum {string}
+             */
+            nhi_kind: "iam_user" | "iam_role" | "access_key" | "service_account" | "service_account_key" | "k8s_service_account" | "k8s_secret" | "api_token" | "oauth_app" | "github_app" | "deploy_key" | "ci_secret" | "vault_approle" | "vault_token" | "certificate" | "leaked_secret" | "managed_secret" | "workload" | "repository" | "oidc_provider" | "instance_profile" | "webhook" | "auth_method" | "policy";
             /** Nhi Name */
             nhi_name: string;
             /** Recommendation */
@@ -1210,8 +1219,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "iam_user" | "iam_role" | "access_key" | "service_account" | "service_account_key" | "k8s_service_account" | "k8s_secret" | "api_token" | "oauth_app" | "github_app" | "deploy_key" | "ci_secret" | "vault_approle" | "vault_token" | "certificate" | "leaked_secret" | "managed_secret" | "workload" | "repository" | "oidc_provider" | "instance_profile" | "webhook" | "auth_method" | "policy";
             /** Location */
             location: string | null;
             /** Name */
@@ -1234,14 +1246,20 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "iam_user" | "iam_role" | "access_key" | "service_account" | "service_account_key" | "k8s_service_account" | "k8s_secret" | "api_token" | "oauth_app" | "github_app" | "deploy_key" | "ci_secret" | "vault_approle" | "vault_token" | "certificate" | "leaked_secret" | "managed_secret" | "workload" | "repository" | "oidc_provider" | "instance_profile" | "webhook" | "auth_method" | "policy";
             /** Name */
             name: string;
             /** Privilege Level */
             privilege_level: string;
-            /** Provider */
-            provider: string;
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "aws" | "kubernetes" | "github" | "gcp" | "azure" | "vault" | "code";
             /** Risk Score */
             risk_score: number;
             /** Via */
@@ -1276,8 +1294,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "iam_user" | "iam_role" | "access_key" | "service_account" | "service_account_key" | "k8s_service_account" | "k8s_secret" | "api_token" | "oauth_app" | "github_app" | "deploy_key" | "ci_secret" | "vault_approle" | "vault_token" | "certificate" | "leaked_secret" | "managed_secret" | "workload" | "repository" | "oidc_provider" | "instance_profile" | "webhook" | "auth_method" | "policy";
             /** Name */
             name: string;
             /** Owner */
@@ -1369,7 +1390,10 @@ export interface components {
             created_at: string | null;
             /** Environment */
             environment: string;
-            /** Environment Overridden */
+            /**
+             * Environment Overridden
+             * @description The environment is an override (survives runs).
+             */
             environment_overridden: boolean;
             /** Expires At */
             expires_at: string | null;
@@ -1387,8 +1411,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "iam_user" | "iam_role" | "access_key" | "service_account" | "service_account_key" | "k8s_service_account" | "k8s_secret" | "api_token" | "oauth_app" | "github_app" | "deploy_key" | "ci_secret" | "vault_approle" | "vault_token" | "certificate" | "leaked_secret" | "managed_secret" | "workload" | "repository" | "oidc_provider" | "instance_profile" | "webhook" | "auth_method" | "policy";
             /** Last Rotated At */
             last_rotated_at: string | null;
             /**
@@ -1412,8 +1439,11 @@ export interface components {
             };
             /** Privilege Level */
             privilege_level: string;
-            /** Provider */
-            provider: string;
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "aws" | "kubernetes" | "github" | "gcp" | "azure" | "vault" | "code";
             /** Risk Factors */
             risk_factors: {
                 [key: string]: unknown;
@@ -1436,7 +1466,10 @@ export interface components {
             created_at: string | null;
             /** Environment */
             environment: string;
-            /** Environment Overridden */
+            /**
+             * Environment Overridden
+             * @description The environment is an override (survives runs).
+             */
             environment_overridden: boolean;
             /** Expires At */
             expires_at: string | null;
@@ -1452,8 +1485,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
-            /** Kind */
-            kind: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "iam_user" | "iam_role" | "access_key" | "service_account" | "service_account_key" | "k8s_service_account" | "k8s_secret" | "api_token" | "oauth_app" | "github_app" | "deploy_key" | "ci_secret" | "vault_approle" | "vault_token" | "certificate" | "leaked_secret" | "managed_secret" | "workload" | "repository" | "oidc_provider" | "instance_profile" | "webhook" | "auth_method" | "policy";
             /** Last Rotated At */
             last_rotated_at: string | null;
             /**
@@ -1473,8 +1509,11 @@ export interface components {
             owner_source: string | null;
             /** Privilege Level */
             privilege_level: string;
-            /** Provider */
-            provider: string;
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "aws" | "kubernetes" | "github" | "gcp" | "azure" | "vault" | "code";
             /** Risk Score */
             risk_score: number;
             /** Status */

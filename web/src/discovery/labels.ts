@@ -1,18 +1,23 @@
 /**
  * The discovery vocabulary as people read it: providers, kinds, environments, OWASP NHI categories,
- * severities and risk bands, with their colours. Values the console does not know yet (a kind added on
- * the server later) still display, as their raw name made readable.
+ * severities and risk bands, with their colours. Providers and kinds are typed against the generated API
+ * schema, so a kind the server adds fails the type check until it has a label here; values the console
+ * does not know yet (from a newer server) still display, as their raw name made readable.
  */
 
-export const PROVIDERS = ["aws", "kubernetes", "github", "gcp", "azure", "vault", "code"] as const;
+import type { Schemas } from "../api/client";
+
 export const ENVIRONMENTS = ["prod", "staging", "dev", "unknown"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
 export const CATEGORIES = ["NHI1", "NHI2", "NHI3", "NHI4", "NHI5", "NHI6", "NHI7", "NHI8", "NHI9", "NHI10"] as const;
 
 export type Environment = (typeof ENVIRONMENTS)[number];
 export type Severity = (typeof SEVERITIES)[number];
+/** The providers and NHI kinds the API can send (from the generated schema). */
+export type Provider = Schemas["NhiOut"]["provider"];
+export type NhiKind = Schemas["NhiOut"]["kind"];
 
-const PROVIDER_LABELS: Record<string, string> = {
+const PROVIDER_LABELS: Record<Provider, string> = {
   aws: "AWS",
   kubernetes: "Kubernetes",
   github: "GitHub",
@@ -22,35 +27,10 @@ const PROVIDER_LABELS: Record<string, string> = {
   code: "Code",
 };
 
-/** Every kind discovery knows, in the order the inventory's kind filter lists them when no counts are known. */
-export const KINDS = [
-  "iam_user",
-  "iam_role",
-  "access_key",
-  "service_account",
-  "service_account_key",
-  "k8s_service_account",
-  "k8s_secret",
-  "api_token",
-  "oauth_app",
-  "github_app",
-  "deploy_key",
-  "ci_secret",
-  "vault_approle",
-  "vault_token",
-  "certificate",
-  "leaked_secret",
-  "managed_secret",
-  "workload",
-  "repository",
-  "oidc_provider",
-  "instance_profile",
-  "webhook",
-  "auth_method",
-  "policy",
-] as const;
+/** Every provider, in the order the inventory's provider filter lists them when no counts are known. */
+export const PROVIDERS = Object.keys(PROVIDER_LABELS) as Provider[];
 
-const KIND_LABELS: Record<string, string> = {
+const KIND_LABELS: Record<NhiKind, string> = {
   iam_user: "IAM user",
   iam_role: "IAM role",
   access_key: "Access key",
@@ -76,6 +56,9 @@ const KIND_LABELS: Record<string, string> = {
   auth_method: "Auth method",
   policy: "Policy",
 };
+
+/** Every kind discovery knows, in the order the inventory's kind filter lists them when no counts are known. */
+export const KINDS = Object.keys(KIND_LABELS) as NhiKind[];
 
 const ENVIRONMENT_LABELS: Record<string, string> = {
   prod: "Production",
@@ -147,12 +130,17 @@ export function humanize(value: string): string {
   return spaced ? spaced.charAt(0).toUpperCase() + spaced.slice(1) : value;
 }
 
+/** The label of `value` in `labels` (own keys only: "constructor" is no label). */
+function labelOf(labels: Readonly<Record<string, string>>, value: string): string | undefined {
+  return Object.hasOwn(labels, value) ? labels[value] : undefined;
+}
+
 export function providerLabel(value: string): string {
-  return PROVIDER_LABELS[value] ?? humanize(value);
+  return labelOf(PROVIDER_LABELS, value) ?? humanize(value);
 }
 
 export function kindLabel(value: string): string {
-  return KIND_LABELS[value] ?? humanize(value);
+  return labelOf(KIND_LABELS, value) ?? humanize(value);
 }
 
 export function environmentLabel(value: string): string {

@@ -185,8 +185,13 @@ def error_message(error: BaseException) -> str:
     else:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
         text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
-    text = scrub_text(text)
+    text = storable_text(scrub_text(text))
     return text if len(text) <= MAX_ERROR_LENGTH else text[: MAX_ERROR_LENGTH - 1] + "…"
+
+
+def storable_text(text: str) -> str:
+    """``text`` as PostgreSQL can store it: NUL characters and unpaired surrogates, which it refuses, replaced."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def answered_with_client_error(error: Exception) -> bool:

@@ -13,11 +13,14 @@ from nexora.discovery.service.connectors import (
     validate_settings,
 )
 from nexora.discovery.service.demo import load_demo
-from nexora.discovery.service.findings import FindingFilters, list_findings
+from nexora.discovery.service.events import build_events
+from nexora.discovery.service.findings import FindingFilters, list_findings, list_report
 from nexora.discovery.service.inventory import (
+    EXPORT_COLUMNS,
     LIST_COLUMNS,
     SORTS,
     NhiFilters,
+    export_csv,
     export_rows,
     findings_of,
     get_nhi,
@@ -26,21 +29,13 @@ from nexora.discovery.service.inventory import (
     overview,
     update_nhi,
 )
-from nexora.discovery.service.load import (
-    LoadResult,
-    build_events,
-    refresh_statistics,
-    sweep,
-    upsert_edges,
-    upsert_nhis,
-)
-from nexora.discovery.service.posture import ReportedFinding, evaluate_and_store, report
+from nexora.discovery.service.load import load, refresh_statistics, sweep
+from nexora.discovery.service.posture import ReportedFinding, evaluate_and_store, report, report_order
 from nexora.discovery.service.runs import (
     cancel_background_runs,
     execute_run,
     get_run,
     list_runs,
-    load,
     run_due,
     run_due_connectors,
     run_in_background,
@@ -48,8 +43,10 @@ from nexora.discovery.service.runs import (
     start_run,
 )
 from nexora.discovery.service.uploads import UPLOAD_MEDIA_TYPES, run_upload
+from nexora.discovery.service.upsert import LoadResult, upsert_edges, upsert_nhis
 
 __all__ = [
+    "EXPORT_COLUMNS",
     "LIST_COLUMNS",
     "SORTS",
     "UPLOAD_MEDIA_TYPES",
@@ -63,6 +60,7 @@ __all__ = [
     "delete_connector",
     "evaluate_and_store",
     "execute_run",
+    "export_csv",
     "export_rows",
     "find_connector",
     "findings_of",
@@ -73,12 +71,14 @@ __all__ = [
     "list_connectors",
     "list_findings",
     "list_nhis",
+    "list_report",
     "list_runs",
     "load",
     "load_demo",
     "overview",
     "refresh_statistics",
     "report",
+    "report_order",
     "run_due",
     "run_due_connectors",
     "run_in_background",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -19,8 +21,8 @@ from nexora.core.errors import NotFound, ValidationFailed
 from nexora.core.ids import utcnow
 from nexora.core.pagination import decode_cursor, encode_cursor
 from nexora.discovery.models import Change, Finding, Nhi
-from nexora.discovery.records import ENVIRONMENTS
-from nexora.discovery.service.load import build_event
+from nexora.discovery.records import ENVIRONMENTS, NHI_COLUMNS
+from nexora.discovery.service.events import build_event
 from nexora.discovery.service.posture import evaluate_and_store
 
 # Sort name -> (column, descending). Each has an index on (tenant_id, column, id) that keyset
@@ -41,30 +43,14 @@ SORTS: dict[str, tuple[str, bool]] = {
 SEARCH_TEXT = "(name || chr(1) || external_id || chr(1) || coalesce(owner, ''))"
 _TRIGRAM = re.compile(r"[^\W_]{3}")
 SEARCH_IDS = 1000  # a search matching more rows walks the sort order instead
-# What a list row shows: no attributes, permissions or risk factors (detail only).
-LIST_COLUMNS = (
-    "id",
-    "tenant_id",
-    "connector_id",
-    "provider",
-    "kind",
-    "account",
-    "external_id",
-    "name",
-    "environment",
-    "environment_override",
-    "owner",
-    "owner_source",
-    "created_at",
-    "last_used_at",
-    "last_rotated_at",
-    "expires_at",
-    "privilege_level",
-    "status",
-    "risk_score",
-    "open_findings",
-    "first_seen_at",
-    "last_seen_at",
+# What a list row shows (the API's NhiOut; no attributes, permissions or risk factors, which are detail only)
+# and what the CSV export writes, in its column order: both from the one list of the inventory's columns.
+LIST_COLUMNS = tuple(column.name for column in NHI_COLUMNS if column.listed)
+EXPORT_COLUMNS = tuple(column.name for column in NHI_COLUMNS if column.exported)
+_LIST_SELECT = ", ".join(
+    f"{column.expression} AS {column.name}" if column.expression else column.name
+    for column in NHI_COLUMNS
+    if column.listed
 )
 
 
@@ -194,7 +180,7 @@ async def list_nhis(
     direction = "DESC" if descending else "ASC"
     params["limit"] = limit + 1
     statement = text(
-        f"SELECT {', '.join(LIST_COLUMNS)}, {column} AS sort_value FROM discovery.nhi WHERE {where} "  # noqa: S608 - sort columns come from SORTS and filters are bound parameters
+        f"SELECT {_LIST_SELECT}, {column} AS sort_value FROM discovery.nhi WHERE {where} "  # noqa: S608 - sort columns come from SORTS and filters are bound parameters
         f"ORDER BY {column} {direction}, id {direction} LIMIT :limit"
     )
     rows = list((await session.execute(statement, params)).all())
@@ -219,6 +205,34 @@ async def export_rows(
         yield page
         if cursor is None:
             return
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    # Cells starting with formula characters are neutralised for spreadsheet users.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+async def export_csv(
+    db: Database, tenant_id: uuid.UUID, filters: NhiFilters, *, sort: str, unused_days: int
+) -> AsyncIterator[str]:
+    """The matching NHIs as CSV text (``EXPORT_COLUMNS``, a header first), one chunk per page of rows.
+
+    Formula-like cells are neutralised for spreadsheets. An unknown sort is refused before anything is read.
+    """
+    if sort not in SORTS:
+        raise ValidationFailed(f"unknown sort '{sort}'; choose one of: {', '.join(SORTS)}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    async for page in export_rows(db, tenant_id, filters, sort=sort, unused_days=unused_days):
+        for nhi in page:
+            writer.writerow([_csv_value(getattr(nhi, column)) for column in EXPORT_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 async def get_nhi(session: AsyncSession, tenant_id: uuid.UUID, nhi_id: uuid.UUID) -> Nhi:

@@ -1,460 +1,117 @@
-"""The generic, idempotent load of connector records and the mark-and-sweep cleanup.
+"""The load: a run's records into the inventory, in batches, then the mark-and-sweep cleanup.
 
-Bulk upserts keyed by (tenant, connector, external id): PostgreSQL does the work through
-``unnest`` arrays, one statement per batch. Change detection compares content digests in the
-same statement and publishes ``nhi.discovered`` / ``nhi.changed``; cleanup deletes what the run
-did not see and publishes ``nhi.removed``.
+A load never holds one transaction for its whole duration: records are upserted in batches of
+``load_batch_size`` (one transaction each, ``load_concurrency`` at a time; the statements are in
+:mod:`.upsert`), and only a complete read is followed by the sweep, which deletes what the run did not
+see and publishes ``nhi.removed``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from nexora.core import context as request_context
 from nexora.core.bus import write_outbox
-from nexora.core.events import Event, check_payload
-from nexora.core.ids import uuid7
-from nexora.discovery.records import EdgeRecord, NhiRecord, canonical_json
+from nexora.core.ids import utcnow
+from nexora.core.runtime import Runtime
+from nexora.discovery.records import Collection, EdgeRecord, NhiRecord
+from nexora.discovery.service.events import build_events
+from nexora.discovery.service.upsert import LoadResult, append_changes, deduplicated, upsert_edges, upsert_nhis
 
-SOURCE = "nexora.discovery"
-_COMPARED = (
-    "name",
-    "account",
-    "environment",
-    "owner",
-    "status",
-    "privilege_level",
-    "created_at",
-    "last_used_at",
-    "last_rotated_at",
-    "expires_at",
-    "permissions",
-    "attributes",
-)
-
-_UPSERT = text(
-    """
-    WITH input AS (
-        SELECT * FROM unnest(
-            CAST(:ids AS uuid[]), CAST(:provider AS text[]), CAST(:kind AS text[]), CAST(:account AS text[]),
-            CAST(:external_id AS text[]), CAST(:name AS text[]), CAST(:environment AS text[]),
-            CAST(:owner AS text[]), CAST(:owner_source AS text[]), CAST(:created_at AS timestamptz[]),
-            CAST(:last_used_at AS timestamptz[]), CAST(:last_rotated_at AS timestamptz[]),
-            CAST(:expires_at AS timestamptz[]), CAST(:privilege_level AS text[]), CAST(:permissions AS text[]),
-            CAST(:status AS text[]), CAST(:fingerprint AS text[]), CAST(:attributes AS text[]),
-            CAST(:content_hash AS text[])
-        ) AS t(id, provider, kind, account, external_id, name, environment, owner, owner_source, created_at,
-               last_used_at, last_rotated_at, expires_at, privilege_level, permissions, status, fingerprint,
-               attributes, content_hash)
-    ), previous AS MATERIALIZED (
-        -- What a changed record looked like before this statement (all parts share one snapshot).
-        -- LIMIT 1 keeps the subquery from being flattened: one unique-index probe per input row,
-        -- whatever the planner's statistics say about the table.
-        SELECT i.external_id, o.before
-        FROM input i
-        CROSS JOIN LATERAL (
-            SELECT jsonb_build_object(
-                       'name', n.name, 'account', n.account, 'environment', n.environment_inferred,
-                       'owner', n.owner_inferred, 'status', n.status, 'privilege_level', n.privilege_level,
-                       'created_at', n.created_at, 'last_used_at', n.last_used_at,
-                       'last_rotated_at', n.last_rotated_at, 'expires_at', n.expires_at,
-                       'permissions', n.permissions, 'attributes', n.attributes) AS before
-            FROM discovery.nhi n
-            WHERE n.tenant_id = :tenant_id AND n.connector_id = :connector_id AND n.external_id = i.external_id
-              AND n.content_hash <> i.content_hash
-            LIMIT 1
-        ) o
-    ), up AS (
-        INSERT INTO discovery.nhi AS n (
-            id, tenant_id, connector_id, provider, kind, account, external_id, name, environment,
-            environment_inferred, owner, owner_inferred, owner_source, created_at, last_used_at, last_rotated_at,
-            expires_at, privilege_level, permissions, status, fingerprint, attributes, content_hash,
-            first_seen_at, last_seen_at, updated_at, last_run_id)
-        SELECT i.id, :tenant_id, :connector_id, i.provider, i.kind, i.account, i.external_id, i.name,
-               i.environment, i.environment, i.owner, i.owner, i.owner_source, i.created_at, i.last_used_at,
-               i.last_rotated_at, i.expires_at, i.privilege_level, CAST(i.permissions AS jsonb), i.status,
-               i.fingerprint, CAST(i.attributes AS jsonb), i.content_hash, :now, :now, :now, :run_id
-        FROM input i
-        ON CONFLICT (tenant_id, connector_id, external_id) DO UPDATE SET
-            provider = EXCLUDED.provider,
-            kind = EXCLUDED.kind,
-            account = EXCLUDED.account,
-            name = EXCLUDED.name,
-            environment_inferred = EXCLUDED.environment_inferred,
-            environment = COALESCE(n.environment_override, EXCLUDED.environment_inferred),
-            owner_inferred = EXCLUDED.owner_inferred,
-            owner = COALESCE(n.owner_override, EXCLUDED.owner_inferred),
-            owner_source = CASE WHEN n.owner_override IS NOT NULL THEN 'override' ELSE EXCLUDED.owner_source END,
-            created_at = EXCLUDED.created_at,
-            last_used_at = EXCLUDED.last_used_at,
-            last_rotated_at = EXCLUDED.last_rotated_at,
-            expires_at = EXCLUDED.expires_at,
-            privilege_level = EXCLUDED.privilege_level,
-            permissions = EXCLUDED.permissions,
-            status = EXCLUDED.status,
-            fingerprint = EXCLUDED.fingerprint,
-            attributes = EXCLUDED.attributes,
-            content_hash = EXCLUDED.content_hash,
-            last_seen_at = EXCLUDED.last_seen_at,
-            last_run_id = EXCLUDED.last_run_id,
-            updated_at = CASE WHEN n.content_hash = EXCLUDED.content_hash THEN n.updated_at
-                              ELSE EXCLUDED.updated_at END
-        RETURNING n.id, n.external_id, n.kind, n.name, n.provider, n.account, n.environment, n.first_seen_at,
-                  n.updated_at
-    )
-    -- Only new and changed rows come back (updated_at is this load's time), and the previous
-    -- versions of the changed ones; unchanged rows cost nothing on the way out. No join: Python
-    -- pairs them by external id.
-    SELECT id, external_id, kind, name, provider, account, environment, first_seen_at = :now AS inserted,
-           CAST(NULL AS jsonb) AS before
-    FROM up WHERE updated_at = :now
-    UNION ALL
-    SELECT NULL, external_id, NULL, NULL, NULL, NULL, NULL, NULL, before FROM previous
-    """
-)
-
-_EDGE_LOOKUPS = {
-    # Scalar subqueries are never flattened: each end is one index probe, even without statistics.
-    False: """
-    (SELECT s.id FROM discovery.nhi s
-     WHERE s.tenant_id = :tenant_id AND s.connector_id = :connector_id AND s.external_id = i.source) AS source_id,
-    (SELECT t.id FROM discovery.nhi t
-     WHERE t.tenant_id = :tenant_id AND t.connector_id = :connector_id AND t.external_id = i.target) AS target_id
-""",
-    # An end marked "anywhere" prefers this connector's record, else any connector's of the tenant.
-    True: """
-    (SELECT s.id FROM discovery.nhi s
-     WHERE s.tenant_id = :tenant_id AND s.external_id = i.source
-       AND (i.source_anywhere OR s.connector_id = :connector_id)
-     ORDER BY s.connector_id = :connector_id DESC, s.id LIMIT 1) AS source_id,
-    (SELECT t.id FROM discovery.nhi t
-     WHERE t.tenant_id = :tenant_id AND t.external_id = i.target
-       AND (i.target_anywhere OR t.connector_id = :connector_id)
-     ORDER BY t.connector_id = :connector_id DESC, t.id LIMIT 1) AS target_id
-""",
-}
-_EDGE_UPSERT = """
-    WITH input AS (
-        SELECT * FROM unnest(CAST(:source AS text[]), CAST(:target AS text[]), CAST(:kind AS text[]),
-                             CAST(:attributes AS text[]), CAST(:source_anywhere AS boolean[]),
-                             CAST(:target_anywhere AS boolean[]))
-            AS t(source, target, kind, attributes, source_anywhere, target_anywhere)
-    ), looked_up AS MATERIALIZED (
-        -- Materialised so that each lookup runs once per edge, not once per reference below.
-        SELECT i.kind, i.attributes, {lookups} FROM input i
-    ), up AS (
-        INSERT INTO discovery.edge AS e (tenant_id, connector_id, source_id, target_id, kind, attributes,
-                                         first_seen_at, last_seen_at, last_run_id)
-        SELECT DISTINCT ON (source_id, kind, target_id)
-               :tenant_id, :connector_id, source_id, target_id, kind, CAST(attributes AS jsonb), :now, :now, :run_id
-        FROM looked_up
-        WHERE source_id IS NOT NULL AND target_id IS NOT NULL AND source_id <> target_id
-        ON CONFLICT (source_id, kind, target_id) DO UPDATE SET
-            attributes = EXCLUDED.attributes, last_seen_at = EXCLUDED.last_seen_at,
-            last_run_id = EXCLUDED.last_run_id, connector_id = EXCLUDED.connector_id
-        RETURNING e.first_seen_at
-    )
-    SELECT count(*) AS loaded, count(*) FILTER (WHERE first_seen_at = :now) AS inserted FROM up
-"""
+T = TypeVar("T")
 
 
-@dataclass
-class LoadResult:
-    seen: int = 0
-    discovered: int = 0
-    changed: int = 0
-    removed: int = 0
-    edges: int = 0
-    edges_new: int = 0
-    edges_removed: int = 0
-    edges_unresolved: int = 0
-
-    def add(self, other: LoadResult) -> None:
-        self.seen += other.seen
-        self.discovered += other.discovered
-        self.changed += other.changed
-        self.removed += other.removed
-        self.edges += other.edges
-        self.edges_new += other.edges_new
-        self.edges_removed += other.edges_removed
-        self.edges_unresolved += other.edges_unresolved
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "seen": self.seen,
-            "discovered": self.discovered,
-            "changed": self.changed,
-            "removed": self.removed,
-            "edges": self.edges,
-            "edges_unresolved": self.edges_unresolved,
-        }
-
-
-def deduplicated(records: Sequence[NhiRecord]) -> list[NhiRecord]:
-    """One record per external id, the last one winning (one statement cannot upsert a key twice)."""
-    by_key = {record.external_id: record for record in records}
-    return list(by_key.values()) if len(by_key) != len(records) else list(records)
-
-
-def _normalised(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _changed_fields(record: NhiRecord, before: dict[str, Any]) -> list[str]:
-    now = {
-        "name": record.name,
-        "account": record.account,
-        "environment": record.environment,
-        "owner": record.owner,
-        "status": record.status,
-        "privilege_level": record.privilege_level,
-        "created_at": record.created_at,
-        "last_used_at": record.last_used_at,
-        "last_rotated_at": record.last_rotated_at,
-        "expires_at": record.expires_at,
-        "permissions": record.permissions,
-        "attributes": record.attributes,
-    }
-    changed = []
-    for name in _COMPARED:
-        old, new = before.get(name), _normalised(now[name])
-        if name.endswith("_at") and old is not None and new is not None:
-            if datetime.fromisoformat(str(old)) == datetime.fromisoformat(str(new)):
-                continue
-        elif name in ("permissions", "attributes"):
-            if canonical_json(old) == canonical_json(new):
-                continue
-        elif old == new:
-            continue
-        changed.append(name)
-    return changed or ["other"]
-
-
-def build_event(kind: str, data: dict[str, Any], tenant_id: uuid.UUID, subject: str) -> Event:
-    check_payload(kind, data)
-    ctx = request_context.current()
-    return Event(
-        type=kind,
-        data=data,
-        source=SOURCE,
-        subject=subject,
-        tenant_id=tenant_id,
-        actor=ctx.actor,
-        request_id=ctx.request_id,
-        source_address=ctx.source_address,
-    )
-
-
-def build_events(kind: str, payloads: Sequence[dict[str, Any]], tenant_id: uuid.UUID) -> list[Event]:
-    """Events of one type for one batch, each about the NHI its payload names.
-
-    ``write_outbox`` validates every payload against the event's schema before inserting the batch.
-    """
-    ctx = request_context.current()
-    return [
-        Event(
-            type=kind,
-            data=data,
-            source=SOURCE,
-            subject=data["nhi_id"],
-            tenant_id=tenant_id,
-            actor=ctx.actor,
-            request_id=ctx.request_id,
-            source_address=ctx.source_address,
-        )
-        for data in payloads
-    ]
-
-
-def _columns(batch: Sequence[NhiRecord]) -> dict[str, list[Any]]:
-    """The batch as one array per column (what ``unnest`` takes), in a single pass over the records."""
-    rows = []
-    for record in batch:
-        permissions, attributes = canonical_json(record.permissions), canonical_json(record.attributes)
-        rows.append(
-            (
-                uuid7(),
-                record.provider,
-                record.kind,
-                record.account,
-                record.external_id,
-                record.name,
-                record.environment,
-                record.owner,
-                record.owner_source if record.owner else None,
-                record.created_at,
-                record.last_used_at,
-                record.last_rotated_at,
-                record.expires_at,
-                record.privilege_level,
-                permissions,
-                record.status,
-                record.fingerprint,
-                attributes,
-                record.content_hash(permissions, attributes),
-            )
-        )
-    return {name: list(values) for name, values in zip(_ARRAYS, zip(*rows, strict=True), strict=True)}
-
-
-_ARRAYS = (
-    "ids",
-    "provider",
-    "kind",
-    "account",
-    "external_id",
-    "name",
-    "environment",
-    "owner",
-    "owner_source",
-    "created_at",
-    "last_used_at",
-    "last_rotated_at",
-    "expires_at",
-    "privilege_level",
-    "permissions",
-    "status",
-    "fingerprint",
-    "attributes",
-    "content_hash",
-)
-
-
-async def upsert_nhis(
-    session: AsyncSession,
-    *,
+async def load(
+    runtime: Runtime,
     tenant_id: uuid.UUID,
     connector_id: uuid.UUID,
     run_id: uuid.UUID,
-    records: Sequence[NhiRecord],
-    now: datetime,
+    collection: Collection,
+    *,
     record_changes: bool,
+    on_batch: Callable[[LoadResult], Awaitable[None]] | None = None,
 ) -> LoadResult:
-    """Insert or update ``records`` (one batch, one statement) and publish a discovered/changed event per change.
+    """Upsert the collection in batches (one transaction each); sweep only after a complete read.
 
-    Idempotent: loading the same records again changes nothing but ``last_seen_at`` and publishes nothing.
+    Batches hold distinct keys and load ``load_concurrency`` at a time, so the database works on one
+    while Python prepares the next. After a load that changed many rows, the inventory tables'
+    planner statistics should be refreshed (:func:`refresh_statistics`, once posture has run).
     """
-    batch = deduplicated(records)
-    result = LoadResult(seen=len(batch))
-    if not batch:
-        return result
-    params = {"tenant_id": tenant_id, "connector_id": connector_id, "run_id": run_id, "now": now, **_columns(batch)}
-    rows = (await session.execute(_UPSERT, params)).all()
-    before = {row[1]: row[8] for row in rows if row[0] is None}
-    by_key = {record.external_id: record for record in batch} if before else {}
-    discovered: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
-    connector = str(connector_id)
-    for nhi_id, external_id, kind, name, provider, account, environment, inserted, _ in rows:
-        if nhi_id is None:
-            continue
-        base = {
-            "nhi_id": str(nhi_id),
-            "connector_id": connector,
-            "provider": provider,
-            "kind": kind,
-            "external_id": external_id,
-            "name": name,
-        }
-        if inserted:
-            base["account"], base["environment"] = account, environment
-            discovered.append(base)
-        else:
-            previous = before.get(external_id)
-            base["changed"] = _changed_fields(by_key[external_id], previous) if previous else ["other"]
-            changed.append(base)
-    result.discovered, result.changed = len(discovered), len(changed)
-    events = build_events("nhi.discovered", discovered, tenant_id) + build_events("nhi.changed", changed, tenant_id)
-    await write_outbox(session, events)
-    if record_changes:
-        changes: list[tuple[dict[str, Any], str, list[str]]] = [(p, "discovered", []) for p in discovered]
-        changes += [(payload, "changed", payload["changed"]) for payload in changed]
-        await _record_changes(session, tenant_id, connector_id, run_id, changes, now)
-    return result
+    settings = runtime.settings.discovery
+    now = utcnow()
+    total = LoadResult()
+    progress = asyncio.Lock()
+
+    async def nhi_batch(batch: Sequence[NhiRecord]) -> None:
+        async with runtime.db.unit_of_work(tenant_id) as session:
+            done = await upsert_nhis(
+                session,
+                tenant_id=tenant_id,
+                connector_id=connector_id,
+                run_id=run_id,
+                records=batch,
+                now=now,
+                record_changes=record_changes,
+            )
+        async with progress:
+            total.add(done)
+            if on_batch is not None:
+                await on_batch(total)
+
+    async def edge_batch(batch: Sequence[EdgeRecord]) -> None:
+        async with runtime.db.unit_of_work(tenant_id) as session:
+            done = await upsert_edges(
+                session, tenant_id=tenant_id, connector_id=connector_id, run_id=run_id, edges=batch, now=now
+            )
+        total.add(done)
+
+    # Each key in exactly one batch: a record is new or changed once per run, and concurrent
+    # batches never wait on each other's rows.
+    nhis = _chunks(deduplicated(collection.nhis), settings.load_batch_size)
+    await _bounded([partial(nhi_batch, batch) for batch in nhis], settings.load_concurrency)
+    unique_edges = list({(edge.source, edge.target, edge.kind): edge for edge in collection.edges}.values())
+    edges = _chunks(unique_edges, settings.load_batch_size * 2)
+    await _bounded([partial(edge_batch, batch) for batch in edges], settings.load_concurrency)
+    if not collection.partial:
+        async with runtime.db.unit_of_work(tenant_id) as session:
+            total.add(
+                await sweep(
+                    session,
+                    tenant_id=tenant_id,
+                    connector_id=connector_id,
+                    run_id=run_id,
+                    now=now,
+                    record_changes=record_changes,
+                )
+            )
+    return total
 
 
-async def _record_changes(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    connector_id: uuid.UUID,
-    run_id: uuid.UUID,
-    changes: list[tuple[dict[str, Any], str, list[str]]],
-    now: datetime,
-) -> None:
-    """Append (payload, change, changed fields) entries to the change log listed against the baseline."""
-    if not changes:
-        return
-    await session.execute(
-        text(
-            """
-            INSERT INTO discovery.change (tenant_id, connector_id, run_id, nhi_id, external_id, kind, name, change,
-                                          changed_fields, at)
-            SELECT :tenant_id, :connector_id, :run_id, nhi_id, external_id, kind, name, change,
-                   CAST(fields AS text[]), :now
-            FROM unnest(CAST(:nhi_id AS uuid[]), CAST(:external_id AS text[]), CAST(:kind AS text[]),
-                        CAST(:name AS text[]), CAST(:change AS text[]), CAST(:fields AS text[]))
-                 AS t(nhi_id, external_id, kind, name, change, fields)
-            """
-        ),
-        {
-            "tenant_id": tenant_id,
-            "connector_id": connector_id,
-            "run_id": run_id,
-            "now": now,
-            "nhi_id": [payload["nhi_id"] for payload, _, _ in changes],
-            "external_id": [payload["external_id"] for payload, _, _ in changes],
-            "kind": [payload["kind"] for payload, _, _ in changes],
-            "name": [payload["name"] for payload, _, _ in changes],
-            "change": [change for _, change, _ in changes],
-            "fields": ["{" + ",".join(fields) + "}" for _, _, fields in changes],
-        },
-    )
+def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-async def upsert_edges(
-    session: AsyncSession,
-    *,
-    tenant_id: uuid.UUID,
-    connector_id: uuid.UUID,
-    run_id: uuid.UUID,
-    edges: Sequence[EdgeRecord],
-    now: datetime,
-) -> LoadResult:
-    """Upsert relationships whose ends resolve to inventoried records; count the ones that do not."""
-    result = LoadResult()
-    local = [e for e in edges if not (e.source_anywhere or e.target_anywhere)]
-    anywhere = [e for e in edges if e.source_anywhere or e.target_anywhere]
-    for group, spans_connectors in ((local, False), (anywhere, True)):
-        if not group:
-            continue
-        params = {
-            "tenant_id": tenant_id,
-            "connector_id": connector_id,
-            "run_id": run_id,
-            "now": now,
-            "source": [e.source for e in group],
-            "target": [e.target for e in group],
-            "kind": [e.kind for e in group],
-            "attributes": [canonical_json(dict(e.attributes)) if e.attributes else "{}" for e in group],
-            "source_anywhere": [e.source_anywhere for e in group],
-            "target_anywhere": [e.target_anywhere for e in group],
-        }
-        statement = text(_EDGE_UPSERT.format(lookups=_EDGE_LOOKUPS[spans_connectors]))
-        row = (await session.execute(statement, params)).one()
-        result.edges += row.loaded
-        result.edges_new += row.inserted
-        unique = len({(e.source, e.target, e.kind) for e in group})
-        result.edges_unresolved += max(0, unique - row.loaded)
-    return result
+async def _bounded(jobs: Sequence[Callable[[], Awaitable[None]]], limit: int) -> None:
+    """Run ``jobs`` with at most ``limit`` at once; the first failure cancels the others and is raised."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(job: Callable[[], Awaitable[None]]) -> None:
+        async with gate:
+            await job()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(gated(job))
+    except ExceptionGroup as failures:
+        raise failures.exceptions[0] from None
 
 
 async def sweep(
@@ -498,7 +155,7 @@ async def sweep(
     ]
     await write_outbox(session, build_events("nhi.removed", removed, tenant_id))
     if record_changes:
-        await _record_changes(session, tenant_id, connector_id, run_id, [(p, "removed", []) for p in removed], now)
+        await append_changes(session, tenant_id, connector_id, run_id, [(p, "removed", []) for p in removed], now)
     return result
 
 

@@ -21,7 +21,7 @@ from nexora.core.config import DiscoverySettings
 from nexora.core.events import Event
 from nexora.core.ids import utcnow, uuid7
 from nexora.discovery.posture import Issue, Neighbour, Node, Thresholds, evaluate
-from nexora.discovery.service.load import build_event
+from nexora.discovery.service.events import build_event
 
 _NODE_COLUMNS = """
     id, connector_id, provider, kind, name, account, environment, owner, created_at, last_used_at, last_rotated_at,
@@ -116,19 +116,28 @@ class ReportedFinding:
 
 
 async def report(
-    session: AsyncSession, tenant_id: uuid.UUID, settings: DiscoverySettings, as_of: datetime
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    settings: DiscoverySettings,
+    as_of: datetime,
+    *,
+    nhi_ids: Iterable[uuid.UUID] | None = None,
 ) -> list[ReportedFinding]:
-    """What the checks report as of ``as_of`` (past or future); nothing is stored or published."""
-    nodes = await load_nodes(session, tenant_id)
+    """What the checks report as of ``as_of`` (past or future) for the tenant's NHIs, or only ``nhi_ids``,
+    in no particular order (:func:`report_order` sorts them); nothing is stored or published."""
+    nodes = await load_nodes(session, tenant_id, nhi_ids)
     results = evaluate(nodes, as_of=as_of, thresholds=thresholds_of(settings))
     by_id = {node.id: node for node in nodes}
-    found = [
+    return [
         ReportedFinding(by_id[nhi_id], issue, assessment.score)
         for nhi_id, assessment in results.items()
         for issue in assessment.issues
     ]
-    found.sort(key=lambda item: (-item.score, item.nhi.name, item.issue.check_id))
-    return found
+
+
+def report_order(item: ReportedFinding) -> tuple[int, str, str, uuid.UUID]:
+    """A report's order: highest score first, then NHI name, check, NHI id (unique: one issue per check)."""
+    return (-item.score, item.nhi.name, item.issue.check_id, item.nhi.id)
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Runs: collect from a connector, load in batches, sweep what disappeared, then re-evaluate posture.
+"""Runs: collect from a connector, load what it found (:mod:`.load`), then re-evaluate posture.
 
 A run never holds one transaction for its whole duration: the provider is read outside any
-transaction, records are loaded in batches of ``load_batch_size`` (one transaction each), and the
-run row records its stage and counts as it goes. A run with errors is partial and skips the sweep.
+transaction, the load works in batches of its own transactions, and the run row records its stage and
+counts as it goes. A run with errors is partial and skips the sweep.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ import asyncio
 import shutil
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -29,22 +27,16 @@ from nexora.core.ids import utcnow, uuid7
 from nexora.core.observability import get_logger
 from nexora.core.pagination import decode_cursor, encode_cursor
 from nexora.core.runtime import Runtime
-from nexora.discovery.connectors.base import CollectContext, error_message
+from nexora.discovery.connectors.base import CollectContext, error_message, storable_text
 from nexora.discovery.connectors.files import HostPaths
 from nexora.discovery.models import Connector, Run
-from nexora.discovery.records import Collection, EdgeRecord, NhiRecord
+from nexora.discovery.records import Collection
 from nexora.discovery.service.connectors import decrypted_settings, get_connector
-from nexora.discovery.service.load import (
-    LoadResult,
-    deduplicated,
-    refresh_statistics,
-    sweep,
-    upsert_edges,
-    upsert_nhis,
-)
+from nexora.discovery.service.events import SOURCE
+from nexora.discovery.service.load import load, refresh_statistics
 from nexora.discovery.service.posture import evaluate_and_store
+from nexora.discovery.service.upsert import LoadResult
 
-SOURCE = "nexora.discovery"
 # A run still "running" after this long was interrupted (process killed); it no longer blocks new runs.
 STALE_RUN = timedelta(hours=2)
 CANCELLED = "cancelled: the process stopped before the run finished; nothing was removed, run it again"
@@ -54,7 +46,6 @@ NEEDS_FINGERPRINT_KEY = frozenset({"code"})
 # never scheduled.
 UPLOAD_FED = ("code", "gcp-export", "azure-export")
 log = get_logger("nexora.discovery")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,13 +62,10 @@ class RunInput:
         return {"upload_bytes": self.size, "upload_files": self.files}
 
 
-def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
-
-
 async def start_run(session: AsyncSession, tenant_id: uuid.UUID, connector_id: uuid.UUID, trigger: str) -> Run:
     """Record a new run of the connector; raises :class:`Conflict` if one is already running."""
     connector = await get_connector(session, tenant_id, connector_id)
+    name = connector.name  # read now: a refused insert leaves the session unable to load it
     await session.execute(
         update(Run)
         .where(Run.connector_id == connector.id, Run.status == "running", Run.started_at <= utcnow() - STALE_RUN)
@@ -89,7 +77,7 @@ async def start_run(session: AsyncSession, tenant_id: uuid.UUID, connector_id: u
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
-        raise Conflict(f"connector '{connector.name}' is already running") from None
+        raise Conflict(f"connector '{name}' is already running") from None
     await publish(
         session,
         "discovery.run_started",
@@ -162,88 +150,6 @@ async def collect(
         collection = Collection()
         collection.error("connector", error_message(error))
         return collection
-
-
-async def _bounded(jobs: Sequence[Callable[[], Awaitable[None]]], limit: int) -> None:
-    """Run ``jobs`` with at most ``limit`` at once; the first failure cancels the others and is raised."""
-    gate = asyncio.Semaphore(limit)
-
-    async def gated(job: Callable[[], Awaitable[None]]) -> None:
-        async with gate:
-            await job()
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            for job in jobs:
-                group.create_task(gated(job))
-    except ExceptionGroup as failures:
-        raise failures.exceptions[0] from None
-
-
-async def load(
-    runtime: Runtime,
-    tenant_id: uuid.UUID,
-    connector_id: uuid.UUID,
-    run_id: uuid.UUID,
-    collection: Collection,
-    *,
-    record_changes: bool,
-    on_batch: Callable[[LoadResult], Awaitable[None]] | None = None,
-) -> LoadResult:
-    """Upsert the collection in batches (one transaction each); sweep only after a complete read.
-
-    Batches hold distinct keys and load ``load_concurrency`` at a time, so the database works on one
-    while Python prepares the next. After a load that changed many rows, the inventory tables'
-    planner statistics should be refreshed (:func:`refresh_statistics`, once posture has run).
-    """
-    settings = runtime.settings.discovery
-    now = utcnow()
-    total = LoadResult()
-    progress = asyncio.Lock()
-
-    async def nhi_batch(batch: Sequence[NhiRecord]) -> None:
-        async with runtime.db.unit_of_work(tenant_id) as session:
-            done = await upsert_nhis(
-                session,
-                tenant_id=tenant_id,
-                connector_id=connector_id,
-                run_id=run_id,
-                records=batch,
-                now=now,
-                record_changes=record_changes,
-            )
-        async with progress:
-            total.add(done)
-            if on_batch is not None:
-                await on_batch(total)
-
-    async def edge_batch(batch: Sequence[EdgeRecord]) -> None:
-        async with runtime.db.unit_of_work(tenant_id) as session:
-            done = await upsert_edges(
-                session, tenant_id=tenant_id, connector_id=connector_id, run_id=run_id, edges=batch, now=now
-            )
-        total.add(done)
-
-    # Each key in exactly one batch: a record is new or changed once per run, and concurrent
-    # batches never wait on each other's rows.
-    nhis = _chunks(deduplicated(collection.nhis), settings.load_batch_size)
-    await _bounded([partial(nhi_batch, batch) for batch in nhis], settings.load_concurrency)
-    unique_edges = list({(edge.source, edge.target, edge.kind): edge for edge in collection.edges}.values())
-    edges = _chunks(unique_edges, settings.load_batch_size * 2)
-    await _bounded([partial(edge_batch, batch) for batch in edges], settings.load_concurrency)
-    if not collection.partial:
-        async with runtime.db.unit_of_work(tenant_id) as session:
-            total.add(
-                await sweep(
-                    session,
-                    tenant_id=tenant_id,
-                    connector_id=connector_id,
-                    run_id=run_id,
-                    now=now,
-                    record_changes=record_changes,
-                )
-            )
-    return total
 
 
 async def execute_run(
@@ -333,6 +239,8 @@ async def _finish(
     started: float,
 ) -> Run:
     duration_ms = int((time.monotonic() - started) * 1000)
+    # Provider text can hold what PostgreSQL refuses to store (NUL); the run must still be recorded.
+    errors = [{key: storable_text(value) for key, value in error.items()} for error in errors]
     async with runtime.db.unit_of_work(tenant_id) as session:
         run = await get_run(session, tenant_id, run_id)
         connector = await get_connector(session, tenant_id, connector_id)
