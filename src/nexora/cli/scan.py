@@ -9,8 +9,12 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from nexora.core.outbound import Network
 
 _SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*")
 _UNITS = {
@@ -73,6 +77,12 @@ def scan_command(
         None, "--verify-endpoint", help="NAME=URL base URL override (repeatable)."
     ),
     verify_timeout: float = typer.Option(5.0, "--verify-timeout", help="Seconds per verification request."),
+    verify_allow_network: list[str] = typer.Option(
+        None,
+        "--verify-allow-network",
+        help="CIDR (repeatable) that verification may reach although it is internal, e.g. 127.0.0.0/8 for a"
+        " local test server; by default private, loopback, link-local and metadata addresses are refused.",
+    ),
     progress: bool = typer.Option(
         None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."
     ),
@@ -99,6 +109,14 @@ def scan_command(
         if not name or not url:
             raise _fail(f"--verify-endpoint takes NAME=URL, got {item!r}")
         endpoints[name] = url
+    allowed: tuple[Network, ...] = ()
+    if verify_allow_network:
+        from nexora.scanner.verify import allowed_networks
+
+        try:
+            allowed = allowed_networks(verify_allow_network)
+        except ValueError as error:
+            raise _fail(f"--verify-allow-network: {error}") from None
     try:
         options = ScanOptions(
             paths=list(paths or ["."]),
@@ -130,7 +148,9 @@ def scan_command(
         from nexora.scanner.verify import VerifyOptions, verify_findings
 
         verifiers = {rule.id: rule.verifier for rule in run.rules if rule.verifier}
-        findings = verify_findings(findings, VerifyOptions(endpoints, verify_timeout), verifiers)
+        findings = verify_findings(
+            findings, VerifyOptions(endpoints, verify_timeout, allowed_networks=allowed), verifiers
+        )
     ordered = sort_findings(findings)
     if update_baseline:
         count = write_baseline(update_baseline, ordered)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from nexora.scanner import validators
+from nexora.scanner import decoders, validators
 from nexora.scanner.engine import Candidate, Engine
 from nexora.scanner.entropy import shannon_entropy
 from nexora.scanner.filters import generic_value_rejected, looks_like_placeholder
@@ -14,6 +14,9 @@ from nexora.scanner.model import CommitInfo, Confidence, Finding, ScanStats
 ALLOW_MARKER = b"nexora:allow"
 # Beyond this length a value is a structured token; dictionary words inside it are chance, not placeholders.
 _WORD_FILTER_MAX = 64
+# Rules whose finding is "some encoded value": a specific rule matching the decoded value replaces them.
+_CONTAINER_VALIDATORS = frozenset({"base64-secret-value", "basic-auth-base64"})
+_LOWER = {Confidence.HIGH: Confidence.MEDIUM, Confidence.MEDIUM: Confidence.LOW, Confidence.LOW: Confidence.LOW}
 
 
 @dataclass(slots=True)
@@ -60,6 +63,17 @@ def _column(data: bytes, line_start: int, position: int) -> int:
     return len(data[line_start:position].decode("utf-8", "replace")) + 1
 
 
+@dataclass(slots=True)
+class _Kept:
+    """A finding and the span of the document's bytes it was found in (the encoded form, if decoded)."""
+
+    start: int
+    end: int
+    generic: bool
+    container: bool
+    finding: Finding
+
+
 class Detector:
     """Runs the engine over documents and keeps only matches that survive every filter."""
 
@@ -68,29 +82,84 @@ class Detector:
         self.allowlist = allowlist or Allowlist()
 
     def detect(self, document: Document, stats: ScanStats) -> list[Finding]:
-        """Findings in ``document``; suppressed matches are counted in ``stats``, not returned."""
-        findings: list[Finding] = []
-        taken: list[tuple[int, int]] = []
-        candidates = self.engine.find(document.data)
+        """Findings in ``document``; suppressed matches are counted in ``stats``, not returned.
+
+        The raw bytes are matched first; then each decoded view (:mod:`nexora.scanner.decoders`) built
+        where the engine saw encoded text, keeping only matches the decoding changed.
+        """
+        hints: list[decoders.Hint] = []
+        kept: list[_Kept] = []
+        silenced: list[tuple[int, int]] = []
         context_seen: dict[str, bool] = {}
-        # Specific rules claim their span first, so a generic rule never re-reports the same secret.
-        candidates.sort(key=lambda c: (c.rule.generic, c.match.start("secret"), c.rule.validator is None))
-        for candidate in candidates:
-            span = candidate.match.span("secret")
-            if any(span[0] < end and start < span[1] for start, end in taken):
-                continue
-            context = candidate.rule.context
-            if context is not None:
-                if candidate.rule.id not in context_seen:
-                    context_seen[candidate.rule.id] = context.search(document.data) is not None
-                if not context_seen[candidate.rule.id]:
-                    continue
-            finding = self._finding(document, candidate, stats)
-            if finding is not None:
-                taken.append(span)
-                findings.append(finding)
+        self._collect(document, None, self.engine.find(document.data, hints), kept, silenced, context_seen, stats)
+        if hints:
+            for view in decoders.views(document.data, hints):
+                self._collect(document, view, self.engine.find(view.data), kept, silenced, context_seen, stats)
+        findings = [entry.finding for entry in kept]
         findings.sort(key=lambda f: (f.line, f.column))
         return findings
+
+    def _collect(
+        self,
+        document: Document,
+        view: decoders.View | None,
+        candidates: list[Candidate],
+        kept: list[_Kept],
+        silenced: list[tuple[int, int]],
+        context_seen: dict[str, bool],
+        stats: ScanStats,
+    ) -> None:
+        """Judge ``candidates`` (of the raw bytes, or of a decoded ``view``) into ``kept``.
+
+        ``silenced`` holds the spans of suppressed matches, so overlapping views never count one twice.
+        """
+        # Specific rules claim their span first, so a generic rule never re-reports the same secret; among
+        # specific rules a declared precedence (``supersedes``, hence a higher rank) comes first.
+        candidates.sort(key=lambda c: (c.rule.generic, -c.rule.rank, c.match.start("secret"), c.rule.validator is None))
+        # Spans a specific rule's validator judged not to be its credential (a bad checksum or marker): a
+        # generic rule, or a rule it supersedes, reporting the same text would only repeat a refuted guess.
+        refuted: list[tuple[int, int, frozenset[str]]] = []
+        for candidate in candidates:
+            rule = candidate.rule
+            if view is None:
+                span = candidate.match.span("secret")
+            elif view.touches_escape(*candidate.match.span()):
+                span = view.span(*candidate.match.span("secret"))
+                if any(start < span[1] and span[0] < end for start, end in silenced):
+                    continue
+            else:
+                continue  # unchanged by decoding: the raw pass has already judged it
+            if any(
+                start < span[1] and span[0] < end and (rule.generic or rule.id in superseded)
+                for start, end, superseded in refuted
+            ):
+                continue
+            clash = [index for index, entry in enumerate(kept) if entry.start < span[1] and span[0] < entry.end]
+            # A decoded specific secret replaces a raw generic or "encoded value" finding at the same place.
+            if clash and (
+                view is None
+                or rule.generic
+                or not all(
+                    kept[index].finding.encoding is None and (kept[index].generic or kept[index].container)
+                    for index in clash
+                )
+            ):
+                continue
+            context = rule.context
+            if context is not None:
+                if rule.id not in context_seen:
+                    context_seen[rule.id] = context.search(document.data) is not None
+                if not context_seen[rule.id]:
+                    continue
+            suppressed = stats.suppressed_inline + stats.suppressed_config
+            finding = self._finding(document, candidate, stats, view, span, refuted)
+            if stats.suppressed_inline + stats.suppressed_config != suppressed:
+                silenced.append(span)
+            if finding is not None:
+                for index in reversed(clash):
+                    del kept[index]
+                container = rule.validator in _CONTAINER_VALIDATORS
+                kept.append(_Kept(span[0], span[1], rule.generic, container, finding))
 
     def _rejected(self, candidate: Candidate, secret: str, document: Document, line: bytes) -> bool:
         rule = candidate.rule
@@ -116,16 +185,32 @@ class Detector:
             return reason is not None
         return False
 
-    def _finding(self, document: Document, candidate: Candidate, stats: ScanStats) -> Finding | None:
-        rule, match, data = candidate.rule, candidate.match, document.data
-        start, end = match.span("secret")
+    def _finding(
+        self,
+        document: Document,
+        candidate: Candidate,
+        stats: ScanStats,
+        view: decoders.View | None,
+        span: tuple[int, int],
+        refuted: list[tuple[int, int, frozenset[str]]],
+    ) -> Finding | None:
+        """``span`` locates the match in the document's bytes; filters read the (decoded) matched text.
+
+        A specific rule whose validator rejects the value adds ``span`` to ``refuted``.
+        """
+        rule, match = candidate.rule, candidate.match
+        matched = document.data if view is None else view.data
         secret = match.group("secret").decode("utf-8", "replace")
-        context_start, context_end = _line_bounds(data, start, _CONTEXT)
-        if self._rejected(candidate, secret, document, data[context_start:context_end]):
+        context_start, context_end = _line_bounds(matched, match.start("secret"), _CONTEXT)
+        if self._rejected(candidate, secret, document, matched[context_start:context_end]):
             return None
         outcome = validators.run(rule.validator, secret) if rule.validator else None
         if outcome is not None and not outcome.passed:
+            if not rule.generic:
+                refuted.append((span[0], span[1], frozenset(rule.supersedes)))
             return None
+        data = document.data
+        start, end = span
         line_start, line_end = _line_bounds(data, start)
         last_start, last_end = _line_bounds(data, max(start, end - 1))
         if ALLOW_MARKER in data[line_start:line_end] or ALLOW_MARKER in data[last_start:last_end]:
@@ -140,13 +225,16 @@ class Detector:
         if document.line_map is not None:
             line, column = _map(document.line_map, line, column)
             end_line, end_column = _map(document.line_map, end_line, end_column)
+        confidence = _confidence(candidate, secret, outcome)
+        if view is not None and rule.generic:
+            confidence = _LOWER[confidence]  # a keyword-less guess inside decoded text: one step less sure
         return Finding(
             rule_id=rule.id,
             title=rule.title,
             provider=rule.provider,
             nhi_kind=rule.nhi_kind,
             severity=rule.severity,
-            confidence=_confidence(candidate, secret, outcome),
+            confidence=confidence,
             path=document.path,
             line=line,
             end_line=end_line,
@@ -156,6 +244,7 @@ class Detector:
             validator=rule.validator,
             validator_result=outcome.detail if outcome is not None else None,
             commit=document.commit,
+            encoding=view.encoding if view is not None else None,
         )
 
 

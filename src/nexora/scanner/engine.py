@@ -5,6 +5,10 @@ match is missed) and reports end offsets. Each reported end opens a bounded wind
 searches exactly; every rule has a bounded width (checked at load), so confirmation is local and linear
 even on 1 MB minified lines. If Hyperscan cannot load, a keyword prefilter takes its place and a warning
 is emitted: slower, never silent.
+
+The same database holds the encoding triggers of :mod:`nexora.scanner.decoders` after the rules: their
+hits are handed back as hints, so the detector decodes only where a document is percent-encoded,
+JSON-escaped or base64.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nexora.scanner import decoders
 from nexora.scanner.ruleset import Rule
 
 # Matches reported within this many bytes after a noted hit are covered by that hit's window.
@@ -28,7 +33,7 @@ _MAX_STEP = 4096
 _SLACK = 256
 _DATABASE_CACHE: dict[str, bytes] = {}
 # Bump when the expressions handed to Hyperscan change shape, so no stale cached database is loaded.
-_DATABASE_FORMAT = "2"
+_DATABASE_FORMAT = "4"
 _LARGE_REPEAT = re.compile(rb"(?<!\\)\{(\d+),\d{4,}\}|(?<!\\)\{(\d{4,})\}")
 
 
@@ -76,8 +81,10 @@ class Candidate:
     match: re.Match[bytes]
 
 
-def _ruleset_key(rules: Sequence[Rule], engine_version: str = "") -> str:
+def _ruleset_key(rules: Sequence[Rule], engine_version: str = "", triggers: Sequence[decoders.Trigger] = ()) -> str:
     digest = hashlib.sha256(f"{_DATABASE_FORMAT}\0{engine_version}\0{len(rules)}\0".encode())
+    for trigger in triggers:
+        digest.update(trigger.expression + b"\2")
     for rule in rules:
         digest.update(rule.regex.encode() + b"\0" + "\0".join(rule.keywords).encode() + b"\1")
     return digest.hexdigest()
@@ -97,12 +104,16 @@ class Engine:
         self.rules = list(rules)
         self._widths = [rule.width for rule in self.rules]
         self._steps = [max(_GAP, min(width, _MAX_STEP)) for width in self._widths]
+        # Rules whose prefilter expression has an open bound (see _hyperscan_expression) would be reported at
+        # every end position along a long run; they report their first hit only and are confirmed to the end.
+        self._open = [bool(_LARGE_REPEAT.search(rule.regex.encode())) for rule in self.rules]
         self.requested = prefilter
         self.mode: str | None = None
         self._database: Any = None
         self._serialized: bytes | None = None
         self._scratch: Any = None
         self._keyword_rules: dict[bytes, list[int]] = {}
+        self.triggers = decoders.Triggers(self.rules)
 
     # -- compilation -------------------------------------------------------------------------------
     def prepare(self, serialized: bytes | None = None) -> str:
@@ -134,7 +145,7 @@ class Engine:
     def _load_hyperscan(self, serialized: bytes | None) -> None:
         import hyperscan
 
-        key = _ruleset_key(self.rules, str(getattr(hyperscan, "__version__", "")))
+        key = _ruleset_key(self.rules, str(getattr(hyperscan, "__version__", "")), self.triggers.expressions)
         blob = serialized or _DATABASE_CACHE.get(key) or _read_disk_cache(key)
         database = None
         if blob is not None:
@@ -155,25 +166,29 @@ class Engine:
     def _compile(self, hyperscan: Any) -> Any:
         expressions = [self._hyperscan_expression(rule) for rule in self.rules]
         flag = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY
+        flags = [flag | hyperscan.HS_FLAG_SINGLEMATCH if open_bound else flag for open_bound in self._open]
+        # Triggers are exact (no prefilter superset) and follow the rules, so their ids start at len(rules).
+        triggers = [trigger.expression for trigger in self.triggers.expressions]
+        trigger_flags = [0] * len(triggers)
         try:
-            return self._compile_list(hyperscan, expressions, flag)
+            return self._compile_list(hyperscan, expressions + triggers, flags + trigger_flags)
         except hyperscan.error:
             # Find the rules Hyperscan rejects and prefilter those on their keywords instead.
             for index, expression in enumerate(expressions):
                 try:
-                    self._compile_list(hyperscan, [expression], flag)
+                    self._compile_list(hyperscan, [expression], [flags[index]])
                 except hyperscan.error:
                     expressions[index] = _keyword_pattern([self.rules[index]])
-            return self._compile_list(hyperscan, expressions, flag)
+            return self._compile_list(hyperscan, expressions + triggers, flags + trigger_flags)
 
     @staticmethod
-    def _compile_list(hyperscan: Any, expressions: list[bytes], flag: int) -> Any:
+    def _compile_list(hyperscan: Any, expressions: list[bytes], flags: list[int]) -> Any:
         database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         database.compile(
             expressions=expressions,
             ids=list(range(len(expressions))),
             elements=len(expressions),
-            flags=[flag] * len(expressions),
+            flags=flags,
         )
         return database
 
@@ -189,20 +204,43 @@ class Engine:
                 self._keyword_rules.setdefault(keyword.encode(), []).append(index)
 
     # -- scanning ----------------------------------------------------------------------------------
-    def find(self, data: bytes) -> list[Candidate]:
-        """All confirmed matches in ``data``, ordered by position, each reported once."""
+    def find(self, data: bytes, hints: list[decoders.Hint] | None = None) -> list[Candidate]:
+        """All confirmed matches in ``data``, ordered by position, each reported once.
+
+        When ``hints`` is a list, the places where ``data`` looks encoded are appended to it.
+        """
         self.prepare()
-        windows = self._hyperscan_windows(data) if self.mode == "hyperscan" else self._keyword_windows(data)
+        if self.mode == "hyperscan":
+            windows = self._hyperscan_windows(data, hints)
+        else:
+            windows = self._keyword_windows(data)
+            if hints is not None:
+                hints.extend(self.triggers.fallback_hints(data))
         return self._confirm(data, windows)
 
-    def _hyperscan_windows(self, data: bytes) -> list[tuple[int, int, int]]:
+    def _hyperscan_windows(self, data: bytes, hints: list[decoders.Hint] | None) -> list[tuple[int, int, int]]:
         noted: list[tuple[int, int, int]] = []
-        next_allowed = [-1] * len(self.rules)
-        widths, steps = self._widths, self._steps
+        rules = len(self.rules)
+        triggers = self.triggers.expressions
+        next_allowed = [-1] * (rules + len(triggers))
+        widths, steps, open_bound = self._widths, self._steps, self._open
         size = len(data)
 
         def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
             if end < next_allowed[index]:
+                return
+            if index >= rules:
+                if hints is None:
+                    next_allowed[index] = size + 1  # a decoded view: never decoded again
+                    return
+                trigger = triggers[index - rules]
+                next_allowed[index] = end + decoders.STRIDES[trigger.encoding]
+                hints.append((trigger.encoding, end - trigger.shift))
+                return
+            if open_bound[index]:
+                # Reported once per scan (HS_FLAG_SINGLEMATCH): confirm from here to the end of the data.
+                next_allowed[index] = size + 1
+                noted.append((index, max(0, end - widths[index]), size))
                 return
             # One window confirms every match ending within ``step`` of this hit; later ends open the next.
             next_allowed[index] = end + steps[index]

@@ -5,6 +5,7 @@ Every false positive is a bug: each check here names the kind of non-secret it r
 
 from __future__ import annotations
 
+import base64
 import re
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -26,6 +27,9 @@ DOCUMENTED_EXAMPLES = frozenset(
         # Azurite, the Azure storage emulator, ships this well-known development key.
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
         "pk_test_TYooMQauvdEDq54NiTphI7jx",
+        # Paddle's and Elastic's API reference examples.
+        "pdl_live_apikey_01gtgztp8f4kek3yd4g1wrksa3_q6TGTJyvoIz7LDtXT65bX7_AQO",
+        "VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==",
         "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
         "xoxb-not-a-real-token-this-will-not-work",
         "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",
@@ -284,6 +288,24 @@ def is_code_path(path: str) -> bool:
     return PurePosixPath(path.split("!")[-1]).suffix.lower() in _CODE_SUFFIXES
 
 
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def _base64_text(value: str) -> str | None:
+    """The printable text ``value`` is the base64 of (a Kubernetes Secret's ``password: Y2hhbmdlbWU=``)."""
+    if len(value) < 8 or len(value) > 256 or not _BASE64.fullmatch(value):
+        return None
+    try:
+        text = base64.b64decode(value, validate=True).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return text if text.isprintable() else None
+
+
+# Keys made to be shipped to browsers and apps (Mapbox public tokens, Stripe publishable keys).
+_PUBLISHABLE = re.compile(r"pk\.eyJ|pk_(?:live|test)_")
+
+
 def generic_value_rejected(
     value: str,
     key: str,
@@ -304,10 +326,15 @@ def generic_value_rejected(
     decoded = unquote(value) if "%" in value else value
     if decoded != value and looks_like_placeholder(decoded):
         return "placeholder"
+    wrapped = _base64_text(value)
+    if wrapped is not None and looks_like_placeholder(wrapped):
+        return "placeholder (base64)"
     if key and key_names_non_secret(key):
         return "key names a non-secret"
     if references_environment(value) or (quoted is False and references_environment(line_text)):
         return "reference to the environment"
+    if _PUBLISHABLE.match(value):
+        return "publishable key (public by design)"
     if _UUID.fullmatch(value):
         return "uuid"
     if _INTEGRITY.fullmatch(value):

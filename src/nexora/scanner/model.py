@@ -54,6 +54,11 @@ class Finding:
     commit: CommitInfo | None = None
     verification: Verification | None = None
     verification_detail: str | None = None
+    # How the secret was written where it was found: None (as is), "percent", "json" or "base64".
+    encoding: str | None = None
+    # Whose the key is, as the provider's answer to a live check says: (field, value) pairs such as
+    # ("user", "ci-bot"), ("email", ...), ("org", ...), ("scopes", ...). Never contains the secret.
+    verification_identity: tuple[tuple[str, str], ...] | None = None
 
     @property
     def redacted(self) -> str:
@@ -71,9 +76,11 @@ class Finding:
         digest = hashlib.sha256(f"{self.rule_id}\0{self.secret}".encode("utf-8", "surrogatepass"))
         return digest.hexdigest()[:32]
 
-    def with_verification(self, result: Verification, detail: str) -> Finding:
-        """A copy carrying the outcome of a live check."""
-        return replace(self, verification=result, verification_detail=detail)
+    def with_verification(
+        self, result: Verification, detail: str, identity: tuple[tuple[str, str], ...] | None = None
+    ) -> Finding:
+        """A copy carrying the outcome of a live check (and the identity it revealed, if any)."""
+        return replace(self, verification=result, verification_detail=detail, verification_identity=identity)
 
 
 def fingerprint(rule_id: str, path: str, secret: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from nexora.scanner.report import ReportContext
+from nexora.scanner.report.context import ReportContext
 
 
 def render(context: ReportContext) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from nexora import __version__
-from nexora.scanner.report import ReportContext
+from nexora.scanner.report.context import ReportContext
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -49,8 +49,12 @@ def render(context: ReportContext) -> str:
             properties["secret"] = finding.secret
         if finding.validator_result:
             properties["validator_result"] = finding.validator_result
+        if finding.encoding:
+            properties["encoding"] = finding.encoding
         if finding.verification:
             properties["verification"] = str(finding.verification)
+        if finding.verification_identity:
+            properties["verification_identity"] = dict(finding.verification_identity)
         if finding.commit:
             properties["commit"] = {
                 "sha": finding.commit.commit,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from nexora.scanner.report import ReportContext, finding_record, summary_record
+from nexora.scanner.report.context import ReportContext, finding_record, summary_record
 
 
 def render(context: ReportContext) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nexora.scanner.report import ReportContext, summary_record
+from nexora.scanner.report.context import ReportContext, summary_record
 
 
 def human_bytes(count: float) -> str:
@@ -23,6 +23,8 @@ def render(context: ReportContext) -> str:
     lines: list[str] = []
     for finding in context.findings:
         extra = []
+        if finding.encoding:
+            extra.append(f"decoded from {finding.encoding}")
         if finding.validator_result:
             extra.append(finding.validator_result)
         if finding.verification:
@@ -36,6 +38,8 @@ def render(context: ReportContext) -> str:
         lines.append(
             f"{finding.path}:{finding.line}:{finding.column}  {finding.rule_id}  {context.shown(finding)}  ({detail})"
         )
+        if finding.verification_identity:
+            lines.append("    identity: " + ", ".join(f"{key}={value}" for key, value in finding.verification_identity))
         if finding.commit is not None:
             commit = finding.commit
             lines.append(f"    introduced in {commit.commit[:12]} by {commit.author} <{commit.email}> on {commit.date}")

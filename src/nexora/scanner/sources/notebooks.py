@@ -18,6 +18,10 @@ def _texts(cell: dict[str, Any]) -> list[Any]:
         if not isinstance(output, dict):
             continue
         texts.append(output.get("text", ""))
+        # Error outputs: the exception value and each traceback entry (one string each, not newline-ended).
+        texts.append(output.get("evalue", ""))
+        traceback = output.get("traceback")
+        texts.extend(traceback if isinstance(traceback, list) else [])
         data = output.get("data")
         if isinstance(data, dict):
             texts.extend(value for key, value in data.items() if key.startswith("text/") or key.endswith("json"))

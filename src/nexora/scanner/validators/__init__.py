@@ -7,42 +7,18 @@ its ``detail`` (e.g. the decoded AWS account id) is reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from nexora.scanner.validators import checksums, containers, formats, keys, structured
+from nexora.scanner.validators.registry import REGISTRY, Outcome, Validator, register, run
 
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """Result of an offline validation."""
-
-    passed: bool
-    detail: str = ""
-
-
-Validator = Callable[[str], Outcome]
-
-REGISTRY: dict[str, Validator] = {}
-
-
-def register(name: str) -> Callable[[Validator], Validator]:
-    """Decorator that adds a validator to :data:`REGISTRY` under ``name``."""
-
-    def add(function: Validator) -> Validator:
-        REGISTRY[name] = function
-        return function
-
-    return add
-
-
-def run(name: str, secret: str) -> Outcome:
-    """Run the named validator; a validator that raises counts as a failed validation."""
-    try:
-        return REGISTRY[name](secret)
-    except (ValueError, UnicodeError, KeyError, IndexError, TypeError):
-        return Outcome(False, "malformed")
-
-
-# Imported for their registrations.
-from nexora.scanner.validators import checksums, keys, structured  # noqa: E402
-
-__all__ = ["REGISTRY", "Outcome", "Validator", "checksums", "keys", "register", "run", "structured"]
+__all__ = [
+    "REGISTRY",
+    "Outcome",
+    "Validator",
+    "checksums",
+    "containers",
+    "formats",
+    "keys",
+    "register",
+    "run",
+    "structured",
+]

@@ -7,7 +7,7 @@ import struct
 import zlib
 
 from nexora.core.keyformat import base62_decode, base62_encode, is_well_formed_api_key
-from nexora.scanner.validators import Outcome, register
+from nexora.scanner.validators.registry import Outcome, register
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _GITLAB_ROUTABLE = re.compile(

@@ -7,7 +7,7 @@ import re
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from nexora.scanner.validators import Outcome, register
+from nexora.scanner.validators.registry import Outcome, register
 
 _ESCAPED_NEWLINE = re.compile(r"(?:\\r)?\\n")
 # Base64 may start or end with "+" and "/", so only quotes, comment marks and concatenation are noise.

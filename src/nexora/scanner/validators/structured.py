@@ -7,7 +7,7 @@ import binascii
 import json
 from datetime import UTC, datetime
 
-from nexora.scanner.validators import Outcome, register
+from nexora.scanner.validators.registry import Outcome, register
 
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from nexora.core.outbound import DestinationRefused, OutboundGuard, guard_botocore_client
 from nexora.scanner.model import Finding, Verification
+from nexora.scanner.verify.outcome import Outcome, describe, identity_from
 
 _INVALID_CODES = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure"})
 
@@ -24,10 +26,13 @@ def pair_keys(findings: Sequence[Finding], verifiers: Mapping[str, str]) -> dict
     return pairs
 
 
-def check(pair: tuple[str, str] | None, endpoint: str | None, timeout: float) -> tuple[Verification, str]:
-    """Call STS GetCallerIdentity; unknown when no secret key was found or the call could not complete."""
+def check(
+    pair: tuple[str, str] | None, endpoint: str | None, timeout: float, guard: OutboundGuard | None = None
+) -> Outcome:
+    """Call STS GetCallerIdentity through the outbound guard; unknown when no secret key was found or the call
+    could not complete. The identity is the caller's ARN, account and user id."""
     if pair is None:
-        return Verification.UNKNOWN, "no matching access key id / secret key pair in the same file"
+        return Outcome.unknown("no matching access key id / secret key pair in the same file")
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
@@ -41,13 +46,26 @@ def check(pair: tuple[str, str] | None, endpoint: str | None, timeout: float) ->
         endpoint_url=endpoint,
         config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
     )
+    guard_botocore_client(client, guard or OutboundGuard())
     try:
-        identity = client.get_caller_identity()
+        answer = client.get_caller_identity()
+    except DestinationRefused as error:
+        reason = error.message.split(";", 1)[0]
+        outcome = Outcome.unknown(
+            f"refused by the outbound network guard: {reason} (allow it with --verify-allow-network)"
+        )
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in _INVALID_CODES:
-            return Verification.INVALID, code
-        return Verification.UNKNOWN, code or "error"
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        outcome = Outcome.invalid(code) if code in _INVALID_CODES else Outcome.unknown(code or "error")
     except BotoCoreError as error:
-        return Verification.UNKNOWN, type(error).__name__
-    return Verification.VALID, str(identity.get("Arn", ""))
+        outcome = Outcome.unknown(type(error).__name__)
+    except ValueError as error:  # a malformed endpoint URL
+        outcome = Outcome.unknown(type(error).__name__)
+    else:
+        identity = identity_from(
+            (key, str(answer.get(field) or ""))
+            for key, field in (("arn", "Arn"), ("account", "Account"), ("user_id", "UserId"))
+        )
+        outcome = Outcome(Verification.VALID, str(answer.get("Arn") or describe(identity) or "valid"), identity)
+    # Both halves are secrets of the finding: neither may reach a report.
+    return outcome.scrubbed(secret).scrubbed(key_id)
