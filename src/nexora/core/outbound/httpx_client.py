@@ -92,6 +92,18 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
         await self.backend.sleep(seconds)
 
 
+def _pool_options(verify: Any, cert: Any, limits: httpx.Limits, http2: bool) -> dict[str, Any]:
+    """The httpcore pool settings httpx's own transports would use (TLS, limits, HTTP versions)."""
+    return {
+        "ssl_context": httpx.create_ssl_context(verify=verify, cert=cert, trust_env=False),
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+        "http1": True,
+        "http2": http2,
+    }
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with its connection pool built on :class:`GuardedBackend` (no proxies)."""
 
@@ -107,13 +119,7 @@ class GuardedTransport(httpx.HTTPTransport):
         super().__init__(verify=verify, cert=cert, trust_env=False, limits=limits, http2=http2)
         # HTTPTransport takes no network backend: replace its (still unused) pool by an equivalent one.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, cert=cert, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=http2,
-            network_backend=GuardedBackend(guard),
+            **_pool_options(verify, cert, limits, http2), network_backend=GuardedBackend(guard)
         )
 
 
@@ -131,13 +137,7 @@ class AsyncGuardedTransport(httpx.AsyncHTTPTransport):
     ) -> None:
         super().__init__(verify=verify, cert=cert, trust_env=False, limits=limits, http2=http2)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, cert=cert, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=http2,
-            network_backend=AsyncGuardedBackend(guard),
+            **_pool_options(verify, cert, limits, http2), network_backend=AsyncGuardedBackend(guard)
         )
 
 
