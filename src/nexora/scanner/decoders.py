@@ -92,12 +92,7 @@ class Triggers:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.prefixes = tuple(
             sorted(
-                {
-                    prefix
-                    for rule in rules
-                    if not rule.generic
-                    for prefix in rule_prefixes(rule.regex, bool(rule.pattern.flags & re.IGNORECASE))
-                }
+                {prefix for rule in rules if not rule.generic for prefix in rule_prefixes(rule.regex, rule.ignorecase)}
             )
         )
         fragments = {fragment for prefix in self.prefixes for fragment in base64_fragments(prefix)}

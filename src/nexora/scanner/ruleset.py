@@ -15,6 +15,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,19 +54,33 @@ class Rule:
     confidence: str = "high"
     min_length: int = 0
     context: re.Pattern[bytes] | None = field(default=None, compare=False)
-    pattern: re.Pattern[bytes] = field(repr=False, compare=False, default=re.compile(b""))
     width: int = 0
+    ignorecase: bool = False  # the whole regex is case-insensitive (a leading ``(?i)``)
     # Ids of rules this one wins over when both report the same secret (see ``precedence_ranks``).
     supersedes: tuple[str, ...] = ()
     # Depth in the precedence graph: 0 for a rule that supersedes nothing; set by ``load_rules``.
     rank: int = 0
 
+    @property
+    def pattern(self) -> re.Pattern[bytes]:
+        """The compiled bytes regex, compiled on first use: most rules never confirm a candidate in a scan,
+        and compiling every one of them at start-up cost a quarter of a second per process."""
+        return _compiled(self.regex)
 
-def _max_width(regex: str) -> int:
+
+@cache
+def _compiled(regex: str) -> re.Pattern[bytes]:
+    return re.compile(regex.encode())
+
+
+def _parsed(regex: str) -> tuple[int, frozenset[str], bool]:
+    """The widest match of ``regex`` in bytes, its group names and whether it ignores case (one parse: the
+    stdlib parser checks the syntax, knows the width and the groups; compiling waits until a rule is used)."""
     from re import _parser  # type: ignore[attr-defined]  # the stdlib parser is the only width oracle
 
-    _low, high = _parser.parse(regex).getwidth()
-    return int(high)
+    tree = _parser.parse(regex.encode())
+    _low, high = tree.getwidth()
+    return int(high), frozenset(tree.state.groupdict), bool(tree.state.flags & re.IGNORECASE)
 
 
 def build_rule(raw: Mapping[str, Any], origin: str) -> Rule:
@@ -84,12 +99,11 @@ def build_rule(raw: Mapping[str, Any], origin: str) -> Rule:
         raise RuleError(f"{where}: confidence must be one of {', '.join(CONFIDENCES)}")
     regex = str(raw["regex"])
     try:
-        pattern = re.compile(regex.encode())
-    except re.error as error:
+        width, groups, ignorecase = _parsed(regex)
+    except (re.error, OverflowError, RecursionError) as error:
         raise RuleError(f"{where}: regex does not compile: {error}") from error
-    if "secret" not in pattern.groupindex:
+    if "secret" not in groups:
         raise RuleError(f"{where}: regex needs a named group (?P<secret>...)")
-    width = _max_width(regex)
     if width > MAX_RULE_WIDTH:
         raise RuleError(f"{where}: regex is unbounded or wider than {MAX_RULE_WIDTH} bytes; bound every repeat")
     keywords = tuple(str(k).lower() for k in raw["keywords"])
@@ -130,8 +144,8 @@ def build_rule(raw: Mapping[str, Any], origin: str) -> Rule:
         confidence=confidence,
         min_length=int(raw.get("min_length", 0)),
         context=context,
-        pattern=pattern,
         width=width,
+        ignorecase=ignorecase,
         supersedes=tuple(supersedes),
     )
 
