@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from limits import RateLimitItem, parse
@@ -52,6 +53,10 @@ async def _retry_after(limiter: MovingWindowRateLimiter, item: RateLimitItem, *i
     return max(1, math.ceil(stats.reset_time - time.time()))
 
 
+async def _seconds_left(storage: Storage, key: str) -> int:
+    return max(1, math.ceil(await storage.get_expiry(key) - time.time()))
+
+
 class LoginThrottle:
     """Sign-in throttling that someone who only knows an e-mail cannot turn against its owner.
 
@@ -78,8 +83,11 @@ class LoginThrottle:
         delay_after: int = 5,
         max_delay_seconds: int = 30,
     ) -> None:
-        self.storage = _storage(redis_url)
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self._shared = _storage(redis_url, wrap_exceptions=True) if redis_url else None
+        # Process memory: the only store without Redis, and the stand-in while Redis cannot be reached
+        # (a sign-in must neither fail nor go unthrottled because the shared store is down).
+        self._local = _storage(None)
+        self._warned_at = float("-inf")
         self.per_address: RateLimitItem = parse(ip_limit)
         self.max_failures = max_failures
         self.window_seconds = window_seconds
@@ -89,40 +97,64 @@ class LoginThrottle:
     async def check(self, email: str, address: str | None) -> None:
         """Raise :class:`RateLimited` if the address is over its limit, locked out of the account, or the
         account is waiting after failures."""
-        if address and not await self.limiter.hit(self.per_address, "login-ip", _key(address)):
+        await self._with_store(self._check, email, address)
+
+    async def record_failure(self, email: str, address: str | None) -> None:
+        await self._with_store(self._record_failure, email, address)
+
+    async def reset(self, email: str, address: str | None) -> None:
+        await self._with_store(self._reset, email, address)
+
+    async def _with_store(
+        self, step: Callable[[Storage, str, str | None], Awaitable[None]], email: str, address: str | None
+    ) -> None:
+        if self._shared is not None:
+            try:
+                await step(self._shared, email, address)
+                return
+            except StorageError as error:
+                now = time.monotonic()
+                if now - self._warned_at >= WARNING_INTERVAL_SECONDS:
+                    self._warned_at = now
+                    log.warning(
+                        "sign-in throttle store unavailable; throttling in process memory",
+                        error=type(error.storage_error).__name__,
+                    )
+        await step(self._local, email, address)
+
+    async def _check(self, storage: Storage, email: str, address: str | None) -> None:
+        limiter = MovingWindowRateLimiter(storage)
+        if address and not await limiter.hit(self.per_address, "login-ip", _key(address)):
             raise RateLimited(
                 "too many sign-in attempts from this address; wait and try again",
-                retry_after=await _retry_after(self.limiter, self.per_address, "login-ip", _key(address)),
+                retry_after=await _retry_after(limiter, self.per_address, "login-ip", _key(address)),
             )
         pair = self._pair_key(email, address)
-        if await self.storage.get(pair) >= self.max_failures:
+        if await storage.get(pair) >= self.max_failures:
             raise RateLimited(
                 "this account is temporarily locked for this address after repeated failed sign-ins; wait and try"
                 " again",
-                retry_after=await self._seconds_left(pair),
+                retry_after=await _seconds_left(storage, pair),
             )
         wait = self._wait_key(email)
-        if await self.storage.get(wait) > 0:
+        if await storage.get(wait) > 0:
             raise RateLimited(
                 "repeated failed sign-ins for this account: wait before trying again",
-                retry_after=await self._seconds_left(wait),
+                retry_after=await _seconds_left(storage, wait),
             )
 
-    async def record_failure(self, email: str, address: str | None) -> None:
-        await self.storage.incr(self._pair_key(email, address), self.window_seconds)
-        failures = await self.storage.incr(self._account_key(email), self.window_seconds)
+    async def _record_failure(self, storage: Storage, email: str, address: str | None) -> None:
+        await storage.incr(self._pair_key(email, address), self.window_seconds)
+        failures = await storage.incr(self._account_key(email), self.window_seconds)
         beyond = failures - self.delay_after
         if beyond > 0:
             wait = self._wait_key(email)
-            await self.storage.clear(wait)
-            await self.storage.incr(wait, min(self.max_delay_seconds, 2 ** min(beyond - 1, 30)))
+            await storage.clear(wait)
+            await storage.incr(wait, min(self.max_delay_seconds, 2 ** min(beyond - 1, 30)))
 
-    async def reset(self, email: str, address: str | None) -> None:
+    async def _reset(self, storage: Storage, email: str, address: str | None) -> None:
         for key in (self._pair_key(email, address), self._account_key(email), self._wait_key(email)):
-            await self.storage.clear(key)
-
-    async def _seconds_left(self, key: str) -> int:
-        return max(1, math.ceil(await self.storage.get_expiry(key) - time.time()))
+            await storage.clear(key)
 
     @staticmethod
     def _pair_key(email: str, address: str | None) -> str:
