@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.moto",
     "tests.fixtures.live",
+    "tests.fixtures.listeners",
 ]

@@ -89,7 +89,7 @@ async def test_a_handler_that_keeps_failing_ends_in_dead_letters_and_can_be_repl
     ids = await publish_batch(db, "poison", 4)
     poison_marker = "poison-1"
     bus = PostgresBus(db, FAST)
-    handler = recorder(group, fail_when=lambda e: broken["on"] and e.data["user_id"] == poison_marker)
+    handler = recorder(group, fail_when=lambda e: broken["on"] and e.data.get("user_id") == poison_marker)
     consumer = GroupConsumer(db, Subscription(group, ("auth.events",), handler), FAST)
 
     async def others_handled() -> bool:

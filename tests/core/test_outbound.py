@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import socket
 import ssl
 import sys
 import threading
@@ -44,6 +43,7 @@ from nexora.core.outbound import (
     outbound_client,
     parse_networks,
 )
+from tests.fixtures.listeners import Listener
 
 TIMEOUT = 2.0
 LOOPBACK = parse_networks(["127.0.0.0/8"])
@@ -160,35 +160,6 @@ def peer() -> Iterator[Peer]:
     server = Peer()
     yield server
     server.close()
-
-
-class Listener:
-    """A listening socket nobody accepts on: whether anything connected shows in its backlog."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.socket.setblocking(False)
-        self.port = self.socket.getsockname()[1]
-
-    def connections(self) -> int:
-        count = 0
-        while True:
-            try:
-                connection, _ = self.socket.accept()
-            except BlockingIOError:
-                return count
-            connection.close()
-            count += 1
-
-    def close(self) -> None:
-        self.socket.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    opened = Listener()
-    yield opened
-    opened.close()
 
 
 class Resolver:

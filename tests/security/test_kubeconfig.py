@@ -3,17 +3,14 @@
 Each kubeconfig below would make the Kubernetes client act on the Nexora host: run a command
 (``exec``, ``auth-provider``), read a file (``tokenFile``, certificate and key paths) or skip TLS
 checks. Through the public API they are refused with a problem naming the field, a marker file
-proves no command ran, and a listener standing in for the cluster proves nothing was sent.
+proves no command ran, and a listener standing in for the cluster proves nothing connected.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import socket
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,51 +22,10 @@ from sqlalchemy import text
 from nexora.core.config import Settings
 from nexora.core.runtime import Runtime
 from tests.fixtures.app import SignedIn
+from tests.fixtures.listeners import Listener
 
 PROBLEM = "application/problem+json"
 TOKEN_ON_HOST = "host-only-token-7f1c2a"  # what a tokenFile on the host holds
-
-
-class Listener:
-    """A TCP listener standing in for the cluster: records every connection and the bytes it received."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.2)
-        self.port = self.server.getsockname()[1]
-        self.received: list[bytes] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.server.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                connection.settimeout(1)
-                try:
-                    self.received.append(connection.recv(65536))
-                except OSError:
-                    self.received.append(b"")
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.server.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    opened = Listener()
-    yield opened
-    opened.close()
 
 
 def kubeconfig(server: str, user: dict[str, Any], cluster: dict[str, Any] | None = None) -> str:
@@ -141,7 +97,7 @@ async def test_a_kubeconfig_that_would_touch_the_host_is_refused_at_create_namin
     assert field in response.json()["detail"]
     assert TOKEN_ON_HOST not in response.text
     assert not marker.exists()
-    assert listener.received == []
+    assert listener.connections() == 0
     listed = await client.get("/api/v1/connectors", headers=tenant_admin.headers)
     assert body["name"] not in {item["name"] for item in listed.json()["items"]}
 
@@ -218,7 +174,7 @@ async def test_a_hostile_kubeconfig_stored_by_an_older_version_is_refused_when_l
     assert run.json()["status"] == "failed"
     assert any(field in error["message"] for error in run.json()["errors"])
     assert not marker.exists()
-    assert listener.received == []
+    assert listener.connections() == 0
     assert TOKEN_ON_HOST not in tested.text + run.text
 
 
@@ -241,7 +197,7 @@ async def test_a_kubeconfig_server_on_a_private_address_is_refused_when_loaded(
 
     assert tested.json()["ok"] is False
     assert "loopback" in tested.json()["message"]
-    assert listener.received == []
+    assert listener.connections() == 0
 
 
 async def test_a_static_kubeconfig_with_inline_certificate_data_is_accepted(

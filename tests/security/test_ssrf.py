@@ -9,7 +9,6 @@ test says otherwise (``allow_loopback``, for a peer that must be reached on 127.
 
 from __future__ import annotations
 
-import socket
 import sys
 import threading
 import uuid
@@ -23,6 +22,7 @@ import pytest
 import yaml
 
 from tests.fixtures.app import SignedIn
+from tests.fixtures.listeners import Listener
 
 PROBLEM = "application/problem+json"
 TOKEN = "ghp_hostileTenantToken0123456789abcdef"
@@ -57,32 +57,6 @@ def sockets() -> Iterator[SocketLog]:
     _LOG.recording = True
     yield _LOG
     _LOG.recording = False
-
-
-class Listener:
-    """A listening socket on 127.0.0.1 nobody accepts on: whatever connected waits in its backlog."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.socket.setblocking(False)
-        self.port = self.socket.getsockname()[1]
-
-    def connections(self) -> int:
-        count = 0
-        while True:
-            try:
-                connection, _ = self.socket.accept()
-            except BlockingIOError:
-                return count
-            connection.close()
-            count += 1
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    opened = Listener()
-    yield opened
-    opened.socket.close()
 
 
 class Redirector:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from abc import ABC, abstractmethod
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,17 +64,19 @@ def retry_delay(
     return delay
 
 
-class DeliveryLoops:
+class DeliveryLoops(ABC):
     """The loops a bus backend runs beside its consumers. A backend sets ``_stopping`` and provides
     ``lag()`` and ``prune()``; stopping wakes every sleeper at once."""
 
     _stopping: asyncio.Event
 
+    @abstractmethod
     async def lag(self) -> dict[str, int]:
-        raise NotImplementedError
+        """Events each consumer group has not handled yet."""
 
+    @abstractmethod
     async def prune(self) -> int:
-        raise NotImplementedError
+        """Drop delivered rows and de-duplication marks past retention; returns how many rows went."""
 
     async def refresh_lag_metrics(self) -> None:
         for group, value in (await self.lag()).items():
