@@ -41,6 +41,22 @@ def kubeconfig(server: str, user: dict[str, Any], cluster: dict[str, Any] | None
     )
 
 
+async def create_live_connector(client: httpx.AsyncClient, admin: SignedIn, name: str, config: str) -> httpx.Response:
+    """A live Kubernetes connector with the kubeconfig ``config``, created through the API (must succeed)."""
+    created = await client.post(
+        "/api/v1/connectors",
+        headers=admin.headers,
+        json={
+            "name": name,
+            "kind": "kubernetes",
+            "config": {"mode": "live", "cluster": "prod"},
+            "credentials": {"kubeconfig": config},
+        },
+    )
+    assert created.status_code == 201, created.text
+    return created
+
+
 def hostile_cases(marker: Path, token_file: Path) -> dict[str, tuple[dict[str, Any], dict[str, Any], str]]:
     """name -> (user, cluster extras, field the refusal must name)."""
     return {
@@ -106,17 +122,9 @@ async def test_a_hostile_kubeconfig_is_refused_on_update_too(
     client: httpx.AsyncClient, tenant_admin: SignedIn, listener: Listener, host_files: tuple[Path, Path]
 ) -> None:
     marker, token_file = host_files
-    created = await client.post(
-        "/api/v1/connectors",
-        headers=tenant_admin.headers,
-        json={
-            "name": "k8s-update",
-            "kind": "kubernetes",
-            "config": {"mode": "live", "cluster": "prod"},
-            "credentials": {"kubeconfig": kubeconfig(listener.url, {"token": "static-token"})},
-        },
+    created = await create_live_connector(
+        client, tenant_admin, "k8s-update", kubeconfig(listener.url, {"token": "static-token"})
     )
-    assert created.status_code == 201, created.text
     user, _, field = hostile_cases(marker, token_file)["exec"]
 
     response = await client.patch(
@@ -140,17 +148,9 @@ async def test_a_hostile_kubeconfig_stored_by_an_older_version_is_refused_when_l
     case: str,
 ) -> None:
     marker, token_file = host_files
-    created = await client.post(
-        "/api/v1/connectors",
-        headers=tenant_admin.headers,
-        json={
-            "name": f"k8s-old-{case}",
-            "kind": "kubernetes",
-            "config": {"mode": "live", "cluster": "prod"},
-            "credentials": {"kubeconfig": kubeconfig(listener.url, {"token": "static-token"})},
-        },
+    created = await create_live_connector(
+        client, tenant_admin, f"k8s-old-{case}", kubeconfig(listener.url, {"token": "static-token"})
     )
-    assert created.status_code == 201, created.text
     connector_id = created.json()["id"]
     user, cluster, field = hostile_cases(marker, token_file)[case]
     # What an older version, which did not check kubeconfigs, would have stored.
@@ -181,17 +181,9 @@ async def test_a_hostile_kubeconfig_stored_by_an_older_version_is_refused_when_l
 async def test_a_kubeconfig_server_on_a_private_address_is_refused_when_loaded(
     client: httpx.AsyncClient, tenant_admin: SignedIn, listener: Listener
 ) -> None:
-    created = await client.post(
-        "/api/v1/connectors",
-        headers=tenant_admin.headers,
-        json={
-            "name": "k8s-loopback",
-            "kind": "kubernetes",
-            "config": {"mode": "live", "cluster": "prod"},
-            "credentials": {"kubeconfig": kubeconfig(listener.url, {"token": "static-token"})},
-        },
+    created = await create_live_connector(
+        client, tenant_admin, "k8s-loopback", kubeconfig(listener.url, {"token": "static-token"})
     )
-    assert created.status_code == 201, created.text
 
     tested = await client.post(f"/api/v1/connectors/{created.json()['id']}/test", headers=tenant_admin.headers)
 
