@@ -1,0 +1,1 @@
+"""Analytics: activity of machine identities, their behaviour profiles, detectors and alerts."""
