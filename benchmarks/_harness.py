@@ -41,11 +41,9 @@ def bench_database() -> Iterator[provision.ProvisionedDatabase]:
         provision.drop(SUPERUSER_URL, name)
 
 
-@contextmanager
-def api_process(database: provision.ProvisionedDatabase, **env: str) -> Iterator[str]:
-    """Bootstrap an admin and run ``nexora api`` (one uvicorn worker) against ``database``."""
-    data_dir = Path(tempfile.mkdtemp(prefix="nexora-bench-"))
-    environment = {
+def nexora_env(database: provision.ProvisionedDatabase, data_dir: Path, **env: str) -> dict[str, str]:
+    """The environment of a Nexora process on ``database`` (an API or a worker sharing the same keys)."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith("NEXORA_")},
         "NEXORA_DATABASE_URL": database.app_url,
         "NEXORA_DATABASE_OWNER_URL": database.owner_url,
@@ -60,6 +58,12 @@ def api_process(database: provision.ProvisionedDatabase, **env: str) -> Iterator
         "NEXORA_LOG_LEVEL": "warning",
         **env,
     }
+
+
+@contextmanager
+def api_process(database: provision.ProvisionedDatabase, data_dir: Path | None = None, **env: str) -> Iterator[str]:
+    """Bootstrap an admin and run ``nexora api`` (one uvicorn worker) against ``database``."""
+    environment = nexora_env(database, data_dir or Path(tempfile.mkdtemp(prefix="nexora-bench-")), **env)
     bootstrap = (
         "import asyncio; from nexora.cli.server import _bootstrap, settings_for; "
         "asyncio.run(_bootstrap(settings_for(None)))"

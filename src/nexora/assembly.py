@@ -58,7 +58,12 @@ DOMAINS: tuple[Domain, ...] = (
         worker="nexora.discovery.worker",
         on_stop="nexora.discovery.service:cancel_background_runs",
     ),
-    Domain("analytics"),
+    Domain(
+        "analytics",
+        routers=("nexora.analytics.routers:router",),
+        worker="nexora.analytics.worker",
+        assemble="nexora.analytics.service:assemble",
+    ),
     Domain("remediation"),
     Domain("threatintel"),
     Domain("audit", routers=("nexora.audit.router:router",), worker="nexora.audit.worker"),

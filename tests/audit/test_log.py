@@ -20,11 +20,11 @@ async def _entries(client: httpx.AsyncClient, who: SignedIn, **params: str) -> l
     return response.json()["items"]
 
 
-def test_the_consumer_audits_every_catalogued_topic_but_its_own() -> None:
+def test_the_consumer_audits_every_catalogued_topic_but_its_own_and_the_activity_data() -> None:
     subscription = worker.subscriptions(None)[0]  # type: ignore[arg-type]
     assert subscription.group == "audit"
-    assert set(subscription.topics) == set(topics()) - {"audit.entry"}
-    assert {entry.topic for entry in catalogue().values()} - set(subscription.topics) == {"audit.entry"}
+    assert set(subscription.topics) == set(topics()) - {"audit.entry", "nhi.activity"}
+    assert {entry.topic for entry in catalogue().values()} - set(subscription.topics) == {"audit.entry", "nhi.activity"}
     assert subscription.types is None
 
 

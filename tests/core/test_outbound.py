@@ -508,3 +508,11 @@ def test_botocore_ignores_environment_proxies_and_guards_only_its_own_client(
         refusing.get_caller_identity()
     assert listener.connections() == 0
     assert peer.paths == ["/"]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://\u0091mb\u00ab<", "http://[::1/x", "http://a]b/", "https://\u00fe\u00e4\u00f1\u0000/"]
+)
+def test_a_url_that_does_not_parse_is_invalid_input_not_a_crash(url: str) -> None:
+    with pytest.raises(ValidationFailed):
+        OutboundGuard(()).check_url(url)

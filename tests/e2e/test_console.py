@@ -70,7 +70,7 @@ def test_a_reload_that_cuts_a_renewal_off_keeps_the_session_and_is_audited(
 def test_every_route_deep_links_into_the_shell_with_keyboard_and_theme(console: Console, scenarios: Scenarios) -> None:
     result = outcome(scenarios, "routes")
 
-    assert result.facts["routes"] == 8
+    assert result.facts["routes"] == 9
     assert any(shot.name == "settings-tenant-light.png" for shot in result.screenshots)
 
 
@@ -192,3 +192,16 @@ def test_audit_log_verifies_in_the_console_and_exports_the_search(console: Conso
     assert verification["heads"] >= 1
     assert int(str(result.facts["exported"])) > 0
     assert "audit-verified.png" in {shot.name for shot in result.screenshots}
+
+
+@pytest.mark.scenario("alerts")
+def test_an_alert_is_triaged_in_the_console_with_its_evidence(console: Console, scenarios: Scenarios) -> None:
+    result = outcome(scenarios, "alerts")
+
+    with console.sign_in() as api:
+        alert = api.get(f"/api/v1/alerts/{result.facts['alert_id']}").json()
+    assert alert["status"] == "acknowledged"
+    assert alert["technique_id"] == "T1098.001"
+    assert alert["nhi_id"] == result.facts["key_id"]
+    assert result.facts["victim"] in str(alert["explanation"])
+    assert {"alerts-list.png", "alert-detail.png", "nhi-activity.png"} <= {shot.name for shot in result.screenshots}

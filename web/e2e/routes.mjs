@@ -11,6 +11,7 @@ const ROUTES = [
   ["/nhis/5b0f7a9e-2f57-4c1e-9a53-1f0cbb3b2d11", "Identity not found"],
   ["/findings", "Findings"],
   ["/connectors", "Connectors"],
+  ["/alerts", "Alerts"],
   ["/audit", "Audit log"],
   ["/settings", "Settings"],
   ["/no-such-page", "Page not found"],

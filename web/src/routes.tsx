@@ -1,5 +1,6 @@
 import { lazy, Suspense, type ReactNode } from "react";
 import {
+  IconBell,
   IconFingerprint,
   IconLayoutDashboard,
   IconPlugConnected,
@@ -21,6 +22,7 @@ import { LoadingState } from "./ui/states";
 const OverviewPage = lazy(() => import("./discovery/overview/OverviewPage"));
 const NhiDetailPage = lazy(() => import("./discovery/nhi/NhiDetailPage"));
 const FindingsPage = lazy(() => import("./discovery/findings/FindingsPage"));
+const AlertsPage = lazy(() => import("./analytics/AlertsPage"));
 const ConnectorsPage = lazy(() => import("./discovery/connectors/ConnectorsPage"));
 const AuditPage = lazy(() => import("./audit/AuditPage"));
 const SettingsPage = lazy(() => import("./auth/settings/SettingsPage"));
@@ -32,6 +34,7 @@ export const NAVIGATION: NavItem[] = [
   { to: "/", label: "Overview", icon: IconLayoutDashboard },
   { to: "/inventory", label: "Inventory", icon: IconFingerprint, alsoActiveOn: ["/nhis/*"] },
   { to: "/findings", label: "Findings", icon: IconShieldExclamation },
+  { to: "/alerts", label: "Alerts", icon: IconBell },
   { to: "/connectors", label: "Connectors", icon: IconPlugConnected },
   { to: "/audit", label: "Audit log", icon: IconScale },
   { to: "/settings", label: "Settings", icon: IconSettings },
@@ -74,6 +77,14 @@ export function AppRoutes() {
           element={
             <Lazy>
               <FindingsPage />
+            </Lazy>
+          }
+        />
+        <Route
+          path="alerts"
+          element={
+            <Lazy>
+              <AlertsPage />
             </Lazy>
           }
         />

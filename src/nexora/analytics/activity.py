@@ -24,12 +24,16 @@ class IdentityKeys:
     ``aws:key/<access key id>`` for long-lived keys (AKIA…), ``aws:role/<account>/<role name>`` for
     assumed-role sessions, ``aws:user/<account>/<user name>`` for IAM users without a key id,
     ``aws:root/<account>``, ``k8s:sa/<namespace>/<name>`` for service accounts, ``k8s:user/<name>``,
-    ``github:token/<hashed token>`` or ``github:actor/<login>``, ``generic:<identity>``.
+    ``github:token/<hashed token>`` or ``github:actor/<login>``, ``generic:<identity>``. Other AWS principals:
+    ``aws:federated/<account>/<name>``, ``aws:account/<account>/<principal id>``,
+    ``aws:identity-center/<user id>``, and ``aws:principal/<arn or id>`` when nothing better is known.
     """
 
     key: str
     name: str  # what a person reads: a user name, role name, "namespace/sa", a login
-    kind: str  # iam_user | access_key | assumed_role | root | aws_service | k8s_service_account | k8s_user | github_token | github_user | other
+    # iam_user | access_key | assumed_role | root | aws_service | k8s_service_account | k8s_user | github_token
+    # | github_user | other
+    kind: str
     access_key_id: str | None = None
     principal_arn: str | None = None  # userIdentity.arn as sent
     session_issuer_arn: str | None = None  # the role behind an assumed-role session

@@ -22,6 +22,8 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Run inputs uploaded to a connector: the only bodies allowed past `api.max_body_bytes`, up to
 # `connector.max_upload_bytes` (the route streams them to disk, so they are never held in memory).
 UPLOAD_ROUTE = re.compile(r"/api/v1/connectors/[^/]+/runs/upload")
+# Activity batches: streamed to a temporary file as they arrive, up to `analytics.max_batch_bytes`.
+ACTIVITY_ROUTE = re.compile(r"/api/v1/activity/batches")
 log = get_logger("nexora.access")
 
 SECURITY_HEADERS = [
@@ -157,11 +159,13 @@ class EdgeMiddleware:
             self._observe(scope, int(status_holder["status"]), started, address, request_id, span)
 
     def _body_limit(self, scope: Scope) -> int:
-        """``max_body_bytes``, or the running app's upload limit on the run-input upload route."""
-        if scope["method"] == "POST" and UPLOAD_ROUTE.fullmatch(scope["path"]):
+        """``max_body_bytes``, or the running app's upload limits on the run-input and activity routes."""
+        if scope["method"] == "POST":
             runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
-            if runtime is not None:
+            if runtime is not None and UPLOAD_ROUTE.fullmatch(scope["path"]):
                 return int(runtime.settings.connector.max_upload_bytes)
+            if runtime is not None and ACTIVITY_ROUTE.fullmatch(scope["path"]):
+                return int(runtime.settings.analytics.max_batch_bytes)
         return self.max_body_bytes
 
     async def _reject_body(self, scope: Scope, send: Send, request_id: str, limit: int) -> None:

@@ -12,12 +12,16 @@ from nexora.core.schedule import Schedule
 
 GROUP = "audit"
 ENTRY_TOPIC = "audit.entry"
+# Topics that carry data, not changes: activity records arrive by the thousand per second; each upload
+# or poll that ingests them is audited through its `analytics.batch_finished` event instead.
+DATA_TOPICS = frozenset({"nhi.activity"})
 SIGN_INTERVAL_SECONDS = 60.0
 
 
 def audited_topics() -> tuple[str, ...]:
-    """Every topic in the catalogue but the log's own, so new domains are audited without changes."""
-    return tuple(topic for topic in topics() if topic != ENTRY_TOPIC)
+    """Every topic in the catalogue but the log's own and the data topics, so new domains are audited
+    without changes."""
+    return tuple(topic for topic in topics() if topic != ENTRY_TOPIC and topic not in DATA_TOPICS)
 
 
 async def handle(event: Event, session: AsyncSession) -> None:

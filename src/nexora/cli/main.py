@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from nexora import __version__
+from nexora.cli import analytics as analytics_cli
 from nexora.cli import audit, auth, bus, db, server
 from nexora.cli import discovery as discovery_cli
 from nexora.cli.scan import scan_command
@@ -32,6 +33,8 @@ app.add_typer(discovery_cli.discover, name="discover")
 app.add_typer(discovery_cli.nhi, name="nhi")
 app.add_typer(discovery_cli.findings, name="findings")
 app.add_typer(discovery_cli.demo, name="demo")
+app.add_typer(analytics_cli.activity, name="activity")
+app.add_typer(analytics_cli.alerts, name="alerts")
 
 
 @app.command("version")

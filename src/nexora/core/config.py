@@ -282,6 +282,41 @@ class DiscoverySettings(BaseSettings):
     )
 
 
+class AnalyticsSettings(BaseSettings):
+    """Activity ingest, behaviour profiles and alerts (per-tenant detector settings live in the database)."""
+
+    model_config = _section("NEXORA_ANALYTICS_")
+
+    retention_days: int = Field(default=90, ge=1, le=3650, description="Days of activity kept; older days are dropped.")
+    profile_window_days: float = Field(
+        default=30.0,
+        gt=0,
+        le=365,
+        description="Window of each identity's behaviour profile; older behaviour fades out.",
+    )
+    max_batch_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1024,
+        description="Largest activity upload one request may send (POST /api/v1/activity/batches); bigger is a 413.",
+    )
+    max_record_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest single activity record read.")
+    chunk_size: int = Field(default=2000, ge=1, le=50_000, description="Records stored and scored per transaction.")
+    future_skew_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How far in the future a record's time may lie (clock skew) before it is refused.",
+    )
+    alert_group_minutes: int = Field(
+        default=60, ge=1, description="Detections of one identity and detector within this window join one alert."
+    )
+    geoip_database: Path | None = Field(
+        default=None, description="MaxMind-format (GeoLite2/GeoIP2 City or Country) database for source addresses."
+    )
+    geoip_asn_database: Path | None = Field(default=None, description="MaxMind-format ASN database (optional).")
+    s3_tick_seconds: float = Field(default=60.0, gt=0, description="How often the worker looks for S3 sources due.")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of each alert webhook call.")
+
+
 class OutboundSettings(BaseSettings):
     """Every outbound call (connectors, feeds, webhooks, e-mail, ticketing, Vault, identity providers)."""
 
@@ -362,6 +397,7 @@ class Settings(BaseSettings):
     crypto: CryptoSettings = Field(default_factory=CryptoSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     connector: ConnectorSettings = Field(default_factory=ConnectorSettings)
 
@@ -391,6 +427,7 @@ SECTIONS: dict[str, tuple[type[BaseSettings], str]] = {
     "crypto": (CryptoSettings, "NEXORA_CRYPTO_"),
     "observability": (ObservabilitySettings, "NEXORA_"),
     "discovery": (DiscoverySettings, "NEXORA_DISCOVERY_"),
+    "analytics": (AnalyticsSettings, "NEXORA_ANALYTICS_"),
     "outbound": (OutboundSettings, "NEXORA_OUTBOUND_"),
     "connector": (ConnectorSettings, "NEXORA_CONNECTOR_"),
 }

@@ -174,7 +174,10 @@ class OutboundGuard:
         A pre-flight check that gives a clear early error; the connections themselves are checked again
         by the adapters of this module, which is what defeats DNS rebinding and redirects.
         """
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unbalanced "[" or "]": not a URL
+            raise ValidationFailed("the URL is not valid") from None
         try:
             port = parts.port
         except ValueError:
@@ -182,10 +185,14 @@ class OutboundGuard:
         if parts.scheme not in SCHEMES or not parts.hostname:
             raise ValidationFailed("the URL must be an absolute http:// or https:// URL")
         host = parts.hostname
+        if any(not character.isprintable() or character.isspace() for character in host):
+            raise ValidationFailed("the URL's host name is not valid")
         if not resolve and _literal(host) is None:
             return
         try:
             self.addresses(host, port or (443 if parts.scheme == "https" else 80))
+        except UnicodeError:  # the IDNA codec refuses the name before any lookup
+            raise ValidationFailed("the URL's host name is not valid") from None
         except OSError:
             raise UpstreamUnavailable(f"the host '{host}' cannot be resolved") from None
 

@@ -15,6 +15,7 @@ from nexora.discovery.service.connectors import (
 from nexora.discovery.service.demo import load_demo
 from nexora.discovery.service.events import build_events
 from nexora.discovery.service.findings import FindingFilters, list_findings, list_report
+from nexora.discovery.service.identities import InventoriedIdentity, attributable_identities
 from nexora.discovery.service.inventory import (
     EXPORT_COLUMNS,
     LIST_COLUMNS,
@@ -51,9 +52,11 @@ __all__ = [
     "SORTS",
     "UPLOAD_MEDIA_TYPES",
     "FindingFilters",
+    "InventoriedIdentity",
     "LoadResult",
     "NhiFilters",
     "ReportedFinding",
+    "attributable_identities",
     "build_events",
     "cancel_background_runs",
     "create_connector",

@@ -1,8 +1,15 @@
 import { useState } from "react";
 import { Anchor, Badge, Group, Paper, SimpleGrid, Tabs, Title } from "@mantine/core";
-import { IconArrowLeft, IconBinaryTree2, IconFileDescription, IconListDetails } from "@tabler/icons-react";
+import {
+  IconActivity,
+  IconArrowLeft,
+  IconBinaryTree2,
+  IconFileDescription,
+  IconListDetails,
+} from "@tabler/icons-react";
 import { Link, useLocation, useParams, useSearchParams } from "react-router";
 
+import { NhiActivity } from "../../analytics/NhiActivity";
 import { ApiError } from "../../api/problem";
 import { hasRole } from "../../auth/roles";
 import { useMe } from "../../auth/useMe";
@@ -17,7 +24,7 @@ import { DEPTHS, NhiRelationships } from "./NhiRelationships";
 import { NhiSummary } from "./NhiSummary";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TABS = ["summary", "graph", "raw"] as const;
+const TABS = ["summary", "graph", "activity", "raw"] as const;
 type Tab = (typeof TABS)[number];
 const DEFAULT_DEPTH = 2;
 
@@ -55,7 +62,7 @@ function NotFound() {
   );
 }
 
-/** One identity: attributes and overrides, risk and its factors, findings, exposures and its graph. */
+/** One identity: attributes and overrides, risk and its factors, findings, exposures, its graph and its activity. */
 export default function NhiDetailPage() {
   const { id = "" } = useParams();
   if (!UUID.test(id)) return <NotFound />;
@@ -122,6 +129,9 @@ function NhiDetail({ id }: { id: string }) {
           <Tabs.Tab value="graph" leftSection={<IconBinaryTree2 size={16} stroke={1.6} />}>
             Relationships
           </Tabs.Tab>
+          <Tabs.Tab value="activity" leftSection={<IconActivity size={16} stroke={1.6} />}>
+            Activity
+          </Tabs.Tab>
           <Tabs.Tab value="raw" leftSection={<IconFileDescription size={16} stroke={1.6} />}>
             Raw data
           </Tabs.Tab>
@@ -140,6 +150,9 @@ function NhiDetail({ id }: { id: string }) {
             depth={depth}
             onDepth={(value) => setParam("depth", String(value), String(DEFAULT_DEPTH))}
           />
+        </Tabs.Panel>
+        <Tabs.Panel value="activity">
+          <NhiActivity nhiId={nhi.id} />
         </Tabs.Panel>
         <Tabs.Panel value="raw">
           <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">

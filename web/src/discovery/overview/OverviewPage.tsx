@@ -10,6 +10,7 @@ import {
 } from "@tabler/icons-react";
 import { Link, useSearchParams } from "react-router";
 
+import { AlertCounts } from "../../analytics/AlertCounts";
 import { errorMessage } from "../../api/problem";
 import { hasRole } from "../../auth/roles";
 import { useMe } from "../../auth/useMe";
@@ -162,6 +163,7 @@ export default function OverviewPage() {
               hint="identities nobody owns"
             />
           </SimpleGrid>
+          <AlertCounts />
           <Grid gutter="md">
             <Grid.Col span={{ base: 12, lg: 7 }}>
               <FindingsByCategory overview={data} />

@@ -1,0 +1,177 @@
+"""One chunk of activity, end to end: refuse what is out of range, store, attribute, score, alert.
+
+A chunk is one transaction: its records, the profiles they change, the alerts they raise and the
+``analytics.alert`` events all commit together or not at all, so a worker killed mid-chunk loses and
+duplicates nothing (the records come again and the rows that did commit are skipped as duplicates).
+Only records that were new are scored, so re-ingesting a file changes no profile and raises nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.analytics.activity import ActivityEvent, Reject
+from nexora.analytics.detectors.base import Context, Detection, Geo
+from nexora.analytics.models import ActivityIdentity
+from nexora.analytics.profiles import Profile
+from nexora.analytics.service.alerts import UNKNOWN_IDENTITY, raise_alerts, unknown_identity
+from nexora.analytics.service.attribution import Match
+from nexora.analytics.service.components import AnalyticsComponents
+from nexora.analytics.service.settings import enabled, new_profile
+from nexora.analytics.service.store import insert_events
+from nexora.core.ids import utcnow
+
+
+@dataclass
+class ChunkResult:
+    accepted: int = 0
+    duplicates: int = 0
+    attributed: int = 0
+    alerts: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    alert_ids: list[uuid.UUID] = field(default_factory=list)
+
+
+def _window_rejects(
+    events: Sequence[ActivityEvent], oldest: datetime, newest: datetime, positions: Sequence[str]
+) -> tuple[list[ActivityEvent], list[Reject]]:
+    kept: list[ActivityEvent] = []
+    rejects: list[Reject] = []
+    for event, position in zip(events, positions, strict=True):
+        if event.time < oldest:
+            rejects.append(Reject(position, f"record time {event.time.isoformat()} is older than the retention period"))
+        elif event.time > newest:
+            rejects.append(Reject(position, f"record time {event.time.isoformat()} is in the future"))
+        else:
+            kept.append(event)
+    return kept, rejects
+
+
+async def _identities(
+    session: AsyncSession, tenant_id: uuid.UUID, events: Sequence[ActivityEvent], matches: dict[str, Match | None]
+) -> dict[str, ActivityIdentity]:
+    """The identity rows of the chunk, created when new, locked in key order (no deadlocks between
+    two workers scoring the same identities)."""
+    first: dict[str, ActivityEvent] = {}
+    for event in events:
+        first.setdefault(event.identity.key, event)
+    values: list[dict[str, Any]] = [
+        {
+            "tenant_id": tenant_id,
+            "key": key,
+            "name": event.identity.name[:512],
+            "kind": event.identity.kind,
+            "source": event.source,
+            "nhi_id": match.nhi_id if (match := matches.get(key)) else None,
+            "account": event.identity.account,
+            "first_seen_at": event.time,
+            "last_seen_at": event.time,
+            "event_count": 0,
+            "profile": {},
+        }
+        for key, event in sorted(first.items())
+    ]
+    await session.execute(insert(ActivityIdentity).values(values).on_conflict_do_nothing())
+    rows = (
+        await session.execute(
+            select(ActivityIdentity)
+            .where(ActivityIdentity.tenant_id == tenant_id, ActivityIdentity.key.in_(sorted(first)))
+            .order_by(ActivityIdentity.key)
+            .with_for_update()
+        )
+    ).scalars()
+    return {row.key: row for row in rows}
+
+
+async def process_chunk(
+    session: AsyncSession,
+    components: AnalyticsComponents,
+    tenant_id: uuid.UUID,
+    batch_id: uuid.UUID | None,
+    events: Sequence[ActivityEvent],
+    positions: Sequence[str],
+) -> ChunkResult:
+    """Store, attribute and score one chunk of parsed records (in the caller's transaction)."""
+    settings = components.settings
+    now = utcnow()
+    kept, rejects = _window_rejects(
+        events,
+        now - timedelta(days=settings.retention_days),
+        now + timedelta(seconds=settings.future_skew_seconds),
+        positions,
+    )
+    result = ChunkResult(rejects=rejects)
+    if not kept:
+        return result
+    await components.partitions.ensure(session, {event.time.date() for event in kept})
+
+    index = await components.attribution.index(session, tenant_id)
+    matches: dict[str, Match | None] = {}
+    for event in kept:
+        if event.identity.key not in matches:
+            matches[event.identity.key] = index.match(event.identity)
+    geo_of = components.geo.lookup
+    geos: list[Geo | None] = [geo_of(event.source_ip) if event.source_ip else None for event in kept]
+    nhis = [match.nhi_id if (match := matches[event.identity.key]) else None for event in kept]
+    new_ids = await insert_events(session, tenant_id, batch_id, kept, nhis, geos)
+    result.accepted = len(new_ids)
+    result.duplicates = len(kept) - len(new_ids)
+    if not new_ids:
+        return result
+
+    fresh = [(event, geo) for event, geo in zip(kept, geos, strict=True) if event.source_event_id in new_ids]
+    fresh.sort(key=lambda pair: pair[0].time)
+    result.attributed = sum(1 for event, _ in fresh if matches[event.identity.key] is not None)
+    identities = await _identities(session, tenant_id, [event for event, _ in fresh], matches)
+    engine = await components.engines.get(session, tenant_id)
+    profiles: dict[str, Profile] = {}
+    detections: list[tuple[ActivityIdentity, Detection, datetime]] = []
+    gaps: list[tuple[ActivityIdentity, ActivityEvent]] = []
+    for event, geo in fresh:
+        row = identities[event.identity.key]
+        profile = profiles.get(row.key)
+        if profile is None:
+            profile = profiles[row.key] = (
+                Profile.from_state(row.profile) if row.profile else new_profile(settings.profile_window_days)
+            )
+            if row.event_count == 0 and row.nhi_id is None and index.is_gap(event.identity):
+                gaps.append((row, event))
+        match = matches[row.key]
+        context = Context(
+            geo=geo,
+            attributed=match is not None,
+            nhi_kind=match.kind if match else None,
+            identity_first_seen=row.first_seen_at if row.event_count else None,
+            identity_last_seen=row.last_seen_at if row.event_count else None,
+        )
+        for detection in engine.process(event, profile, context):
+            detections.append((row, detection, event.time))
+        profile.update(event, context)
+        row.event_count += 1
+        row.first_seen_at = min(row.first_seen_at, event.time)
+        row.last_seen_at = max(row.last_seen_at, event.time)
+        if match is not None:
+            row.nhi_id = match.nhi_id
+    for key, profile in profiles.items():
+        identities[key].profile = profile.to_state()
+        identities[key].updated_at = now
+    if enabled(engine, UNKNOWN_IDENTITY):
+        detections.extend((row, unknown_identity(event), event.time) for row, event in gaps)
+    if detections:
+        created = await raise_alerts(session, tenant_id, detections, settings.alert_group_minutes)
+        result.alerts = len(created)
+        result.alert_ids = created
+    await components.engines.save_model_if_due(session, tenant_id)
+    return result
+
+
+async def save_models(session: AsyncSession, components: AnalyticsComponents, tenant_id: uuid.UUID) -> None:
+    await components.engines.save_model_if_due(session, tenant_id, force=True)

@@ -1,0 +1,162 @@
+"""The activity time series: partitions ahead of the data, set-based inserts, retention, reads."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nexora.analytics.activity import ActivityEvent
+from nexora.analytics.detectors.base import Geo
+from nexora.analytics.models import ACTIVITY, READ_COLUMNS
+from nexora.core.db import Database
+from nexora.core.ids import utcnow
+
+# One statement per chunk whatever its size: parallel arrays unnested, duplicates skipped by the
+# (tenant, source, source event id, time) key, the new rows returned so only they are scored.
+_INSERT = text(
+    """
+    INSERT INTO analytics.activity (time, tenant_id, source, source_event_id, identity, nhi_id, action, service,
+        resource, source_ip, user_agent, outcome, error_code, region, country, asn, batch_id, raw)
+    SELECT t, CAST(:tenant AS uuid), s, e, i, n, a, sv, r, ip, ua, o, ec, rg, c, asn, CAST(:batch AS uuid), raw
+    FROM unnest(
+        CAST(:times AS timestamptz[]), CAST(:sources AS text[]), CAST(:event_ids AS text[]),
+        CAST(:identities AS text[]), CAST(:nhis AS uuid[]), CAST(:actions AS text[]), CAST(:services AS text[]),
+        CAST(:resources AS text[]), CAST(:ips AS text[]), CAST(:agents AS text[]), CAST(:outcomes AS text[]),
+        CAST(:errors AS text[]), CAST(:regions AS text[]), CAST(:countries AS text[]), CAST(:asns AS integer[]),
+        CAST(:raws AS bytea[])
+    ) AS x(t, s, e, i, n, a, sv, r, ip, ua, o, ec, rg, c, asn, raw)
+    ON CONFLICT DO NOTHING
+    RETURNING source_event_id
+    """
+)
+
+
+def compress(raw: dict[str, Any]) -> bytes:
+    return zlib.compress(orjson.dumps(raw), 1)
+
+
+def decompress(blob: bytes) -> Any:
+    return orjson.loads(zlib.decompress(blob))
+
+
+class Partitions:
+    """The days whose partitions this process knows exist, so each chunk asks the database only once."""
+
+    def __init__(self) -> None:
+        self._known: set[date] = set()
+
+    async def ensure(self, session: AsyncSession, days: set[date]) -> None:
+        missing = sorted(days - self._known)
+        if not missing:
+            return
+        await session.execute(
+            text("SELECT analytics.ensure_activity_partitions(:first, :last)"),
+            {"first": missing[0], "last": missing[-1]},
+        )
+        self._known.update(missing[0] + timedelta(days=offset) for offset in range((missing[-1] - missing[0]).days + 1))
+
+    def forget_before(self, day: date) -> None:
+        self._known = {known for known in self._known if known >= day}
+
+
+async def insert_events(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    batch_id: uuid.UUID | None,
+    events: Sequence[ActivityEvent],
+    nhis: Sequence[uuid.UUID | None],
+    geos: Sequence[Geo | None],
+) -> set[str]:
+    """Store ``events``; return the source event ids that were new (the others were stored before)."""
+    if not events:
+        return set()
+    result = await session.execute(
+        _INSERT,
+        {
+            "tenant": tenant_id,
+            "batch": batch_id,
+            "times": [event.time for event in events],
+            "sources": [event.source for event in events],
+            "event_ids": [event.source_event_id for event in events],
+            "identities": [event.identity.key for event in events],
+            "nhis": list(nhis),
+            "actions": [event.action for event in events],
+            "services": [event.service for event in events],
+            "resources": [event.resource for event in events],
+            "ips": [event.source_ip for event in events],
+            "agents": [event.user_agent for event in events],
+            "outcomes": [event.outcome for event in events],
+            "errors": [event.error_code for event in events],
+            "regions": [event.region for event in events],
+            "countries": [geo.country if geo else None for geo in geos],
+            "asns": [geo.asn if geo else None for geo in geos],
+            "raws": [compress(event.raw) for event in events],
+        },
+    )
+    return {row[0] for row in result}
+
+
+async def drop_expired(db: Database, retention_days: int, partitions: Partitions | None = None) -> list[str]:
+    """Drop the days of activity older than the retention period (partitions, or TimescaleDB chunks)."""
+    cutoff = (utcnow() - timedelta(days=retention_days)).date()
+    async with db.unit_of_work() as session:
+        dropped = (
+            await session.execute(text("SELECT analytics.drop_activity_partitions(:before)"), {"before": cutoff})
+        ).scalar_one()
+    if partitions is not None:
+        partitions.forget_before(cutoff)
+    return list(dropped or [])
+
+
+async def events_by_ids(
+    session: AsyncSession, tenant_id: uuid.UUID, identity: str, event_ids: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The stored records of an alert's evidence (one identity), raw decoded, oldest first."""
+    query = (
+        select(*READ_COLUMNS)
+        .where(
+            ACTIVITY.c.tenant_id == tenant_id,
+            ACTIVITY.c.identity == identity,
+            ACTIVITY.c.source_event_id.in_(list(event_ids)),
+        )
+        .order_by(ACTIVITY.c.time)
+    )
+    return [_event_row(row) for row in await session.execute(query)]
+
+
+def _event_row(row: Any) -> dict[str, Any]:
+    values = dict(row._mapping)
+    values["raw"] = decompress(values["raw"])
+    return values
+
+
+async def list_events(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    identity: str | None,
+    nhi_id: uuid.UUID | None,
+    since: datetime | None,
+    before: datetime | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Recent activity of an identity or NHI, newest first (``before``: the time of the last row of the
+    previous page)."""
+    clauses: list[Any] = [ACTIVITY.c.tenant_id == tenant_id]
+    if identity is not None:
+        clauses.append(ACTIVITY.c.identity == identity)
+    if nhi_id is not None:
+        clauses.append(ACTIVITY.c.nhi_id == nhi_id)
+    if since is not None:
+        clauses.append(ACTIVITY.c.time >= since)
+    if before is not None:
+        clauses.append(ACTIVITY.c.time < before)
+    query = select(*READ_COLUMNS).where(*clauses).order_by(ACTIVITY.c.time.desc()).limit(limit)
+    return [_event_row(row) for row in await session.execute(query)]
