@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.analytics import service
@@ -18,13 +20,17 @@ RETENTION_INTERVAL_SECONDS = 6 * 3600.0
 
 def subscriptions(runtime: Runtime) -> list[Subscription]:
     async def activity(event: Event, session: AsyncSession) -> None:
-        await service.ingest_event(runtime, event, session)
+        await service.ingest_events(runtime, [event], session)
+
+    async def activity_run(events: Sequence[Event], session: AsyncSession) -> None:
+        await service.ingest_events(runtime, events, session)
 
     async def webhooks(event: Event, session: AsyncSession) -> None:
         await service.deliver_alert(runtime, event, session)
 
     return [
-        Subscription(ACTIVITY_GROUP, ("nhi.activity",), activity),
+        # A delivery batch's records are scored together: one chunk, one set of round trips.
+        Subscription(ACTIVITY_GROUP, ("nhi.activity",), activity, batch_handler=activity_run),
         Subscription(WEBHOOK_GROUP, ("analytics.alert",), webhooks),
     ]
 

@@ -300,7 +300,7 @@ class AnalyticsSettings(BaseSettings):
         description="Largest activity upload one request may send (POST /api/v1/activity/batches); bigger is a 413.",
     )
     max_record_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest single activity record read.")
-    chunk_size: int = Field(default=2000, ge=1, le=50_000, description="Records stored and scored per transaction.")
+    chunk_size: int = Field(default=5000, ge=1, le=50_000, description="Records stored and scored per transaction.")
     future_skew_seconds: int = Field(
         default=3600,
         ge=0,

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import DateTime, MetaData, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -72,6 +73,10 @@ async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> None
     await session.execute(text("SELECT set_config(:name, :value, true)"), {"name": TENANT_SETTING, "value": value})
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 class Database:
     """The application's engine and session factory; created in the lifespan, disposed at shutdown."""
 
@@ -88,6 +93,10 @@ class Database:
             # Bound values may be credentials or hashes: keep them out of exception messages and logs.
             "hide_parameters": True,
             "connect_args": {"server_settings": server_settings},
+            # JSON and JSONB columns through orjson: several times faster than the standard library both
+            # ways, which matters where a row's JSON is large (behaviour profiles, audit payloads).
+            "json_serializer": _json_text,
+            "json_deserializer": orjson.loads,
         }
         options.update(engine_options)
         self.url = url

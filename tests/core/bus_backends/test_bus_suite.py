@@ -202,3 +202,33 @@ async def test_a_reachable_bus_is_ready(backend: Backend) -> None:
         assert await bus.ready() is True
     finally:
         await bus.stop()
+
+
+async def test_a_batch_handler_gets_each_event_once_in_runs(backend: Backend) -> None:
+    tag = unique("runs")
+    group = unique("runs")
+    record = recorder(group)
+    runs: list[list[str]] = []
+
+    async def one_by_one(event, session) -> None:
+        raise AssertionError("with a batch handler the per-event handler is not called")
+
+    async def per_run(events, session) -> None:
+        mine = [event for event in events if str(event.data.get("user_id", "")).startswith(f"{tag}-")]
+        if mine:
+            runs.append([event.data["user_id"] for event in mine])
+        for event in mine:
+            await record(event, session)
+
+    ids = await publish_batch(backend.db, tag, 30)
+    subscription = Subscription(group, ("auth.events",), one_by_one, batch_handler=per_run)
+    async with backend.running(subscription):
+
+        async def all_handled() -> bool:
+            return len(await deliveries(backend.db, group, ids)) == len(ids)
+
+        await wait_for(all_handled)
+    assert await deliveries(backend.db, group, ids) == dict.fromkeys(ids, 1)
+    delivered = [marker for run in runs for marker in run]
+    assert sorted(delivered) == sorted(f"{tag}-{i}" for i in range(30))
+    assert len(runs) < 30, "events arrive in runs, not one by one"

@@ -22,7 +22,7 @@ from nexora.analytics.service.batches import (
     list_batches,
     list_rejects,
 )
-from nexora.analytics.service.bus import ingest_event
+from nexora.analytics.service.bus import ingest_events
 from nexora.analytics.service.components import AnalyticsComponents, assemble, components_of
 from nexora.analytics.service.identities import get_identity, list_identities, profiles_of_nhi
 from nexora.analytics.service.settings import get_settings, update_settings
@@ -60,7 +60,7 @@ __all__ = [
     "get_batch",
     "get_identity",
     "get_settings",
-    "ingest_event",
+    "ingest_events",
     "ingest_stream",
     "list_alerts",
     "list_batches",

@@ -22,7 +22,7 @@ from nexora.core.ids import utcnow, uuid7
 from nexora.core.pagination import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
-    from nexora.analytics.models import ActivityIdentity
+    from nexora.analytics.service.pipeline import IdentityState
 
 SOURCE = "nexora.analytics"
 STATUSES = ("open", "acknowledged", "resolved", "false_positive")
@@ -58,12 +58,12 @@ def _rank(severity: str) -> int:
 async def raise_alerts(
     session: AsyncSession,
     tenant_id: uuid.UUID,
-    detections: Sequence[tuple[ActivityIdentity, Detection, datetime]],
+    detections: Sequence[tuple[IdentityState, Detection, datetime]],
     group_minutes: int,
 ) -> list[uuid.UUID]:
     """Fold detections into alerts: a new alert per identity + detector + discriminator, or the open one
     of the same group seen within ``group_minutes``; suppressed groups are dropped. Returns new ids."""
-    groups: dict[tuple[str, str, str], list[tuple[ActivityIdentity, Detection, datetime]]] = {}
+    groups: dict[tuple[str, str, str], list[tuple[IdentityState, Detection, datetime]]] = {}
     for item in detections:
         row, detection, _ = item
         groups.setdefault((row.key, detection.detector, detection.discriminator), []).append(item)

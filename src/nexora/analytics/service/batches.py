@@ -8,6 +8,7 @@ and the batch's counters, so the counters always match what was stored.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from nexora.core.runtime import Runtime
 SOURCE = "nexora.analytics"
 MAX_STORED_REJECTS = 10_000  # per batch; beyond this rejects are counted, not listed
 REJECTS_IN_SUMMARY = 100
+YIELD_EVERY = 200  # records parsed between chances for the chunk in flight to progress
 
 
 @dataclass
@@ -143,35 +145,57 @@ async def ingest_items(
     *,
     progress: Callable[[BatchSummary], None] | None = None,
 ) -> BatchSummary:
-    """Process parsed records chunk by chunk, each chunk its own transaction."""
+    """Process parsed records chunk by chunk, each chunk its own transaction, in order.
+
+    Reading and parsing the next chunk overlaps with the previous chunk's transaction: the chunk is stored
+    by a task while the loop goes on parsing, yielding every :data:`YIELD_EVERY` records so the task's
+    round trips progress (the database works on them meanwhile). At most one chunk is in flight, so chunks
+    commit in file order and a failure stops the batch at that chunk.
+    """
     components = components_of(runtime)
     size = components.settings.chunk_size
     events: list[ActivityEvent] = []
     positions: list[str] = []
     rejects: list[Reject] = []
     skipped = 0
+    in_flight: asyncio.Task[None] | None = None
 
-    async def flush() -> None:
-        nonlocal events, positions, rejects, skipped
+    async def store(chunk: tuple[list[ActivityEvent], list[str], list[Reject], int]) -> None:
         async with runtime.db.unit_of_work(tenant_id) as session:
-            await _store_chunk(session, components, tenant_id, summary, events, positions, rejects, skipped)
-        events, positions, rejects, skipped = [], [], [], 0
+            await _store_chunk(session, components, tenant_id, summary, *chunk)
         if progress is not None:
             progress(summary)
-        await asyncio.sleep(0)  # let the API serve others between chunks
 
-    for position, outcome in items:
-        if isinstance(outcome, ActivityEvent):
-            events.append(outcome)
-            positions.append(position)
-        elif isinstance(outcome, Reject):
-            rejects.append(outcome)
-        else:
-            skipped += 1
-        if len(events) + len(rejects) + skipped >= size:
+    async def flush() -> None:
+        nonlocal events, positions, rejects, skipped, in_flight
+        if in_flight is not None:
+            await in_flight
+        in_flight = asyncio.create_task(store((events, positions, rejects, skipped)))
+        events, positions, rejects, skipped = [], [], [], 0
+
+    try:
+        for count, (position, outcome) in enumerate(items, start=1):
+            if isinstance(outcome, ActivityEvent):
+                events.append(outcome)
+                positions.append(position)
+            elif isinstance(outcome, Reject):
+                rejects.append(outcome)
+            else:
+                skipped += 1
+            if len(events) + len(rejects) + skipped >= size:
+                await flush()
+            elif count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # the chunk in flight advances; the API serves others
+        if events or rejects or skipped:
             await flush()
-    if events or rejects or skipped:
-        await flush()
+        if in_flight is not None:
+            await in_flight
+    except BaseException:
+        if in_flight is not None and not in_flight.done():
+            in_flight.cancel()
+            with contextlib.suppress(BaseException):
+                await in_flight
+        raise
     return summary
 
 

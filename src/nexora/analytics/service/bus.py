@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -36,45 +39,75 @@ def _records(origin: str, records: list[str], limit: int) -> list[tuple[str, Any
     return out
 
 
-async def ingest_event(runtime: Runtime, event: Event, session: AsyncSession) -> None:
-    """Store and score the records of one ``nhi.activity`` event in the consumer's transaction (so the
-    group's offset moves only with them). Rejects are kept under a batch row of their own."""
-    tenant_id = event.tenant_id
+async def ingest_events(runtime: Runtime, events: Sequence[Event], session: AsyncSession) -> None:
+    """Store and score the records of a run of one tenant's ``nhi.activity`` events in the consumer's
+    transaction (so the group's offset moves only with them), as one chunk. An event whose records had
+    rejects gets a batch row of its own, with them and its counts."""
+    tenant_id = events[0].tenant_id
     if tenant_id is None:
-        log.warning("activity event without a tenant dropped", event_id=str(event.id))
+        log.warning("activity events without a tenant dropped", count=len(events))
         return
     components = components_of(runtime)
-    source = str(event.data.get("source", ""))
-    origin = f"bus:{event.data.get('origin') or event.source}"[:1000]
-    records = list(event.data.get("records") or [])
-    if source not in SOURCES:
-        items: list[tuple[str, ActivityEvent | Reject | None]] = [
-            (origin, Reject(origin, f"unknown activity source '{source}'; choose from {list(SOURCES)}"))
-        ]
-    else:
-        items = list(parsed(source, _records(origin, records, components.settings.max_record_bytes)))
-    events = [(position, item) for position, item in items if isinstance(item, ActivityEvent)]
-    rejects = [item for _, item in items if isinstance(item, Reject)]
-    skipped = sum(1 for _, item in items if item is None)
-    chunk = await process_chunk(session, components, tenant_id, None, [e for _, e in events], [p for p, _ in events])
-    rejects.extend(chunk.rejects)
-    if rejects:
-        batch = Batch(
-            tenant_id=tenant_id,
-            source=source or "unknown",
-            origin=origin,
-            status="done",
-            accepted=chunk.accepted,
-            duplicates=chunk.duplicates,
-            rejected=len(rejects),
-            skipped=skipped,
-            attributed=chunk.attributed,
-            alerts=chunk.alerts,
-            finished_at=utcnow(),
+    parsed_events: list[tuple[str, list[tuple[str, ActivityEvent | Reject | None]]]] = []
+    for event in events:
+        source = str(event.data.get("source", ""))
+        origin = f"bus:{event.data.get('origin') or event.source}"[:1000]
+        if source not in SOURCES:
+            reason = f"unknown activity source '{source}'; choose from {list(SOURCES)}"
+            parsed_events.append((source, [(origin, Reject(origin, reason))]))
+            continue
+        records = list(event.data.get("records") or [])
+        parsed_events.append(
+            (source, list(parsed(source, _records(origin, records, components.settings.max_record_bytes))))
         )
-        session.add(batch)
-        await session.flush()
-        session.add_all(
-            RejectedRecord(tenant_id=tenant_id, batch_id=batch.id, position=r.position[:500], reason=r.reason[:1000])
-            for r in rejects[:MAX_STORED_REJECTS]
-        )
+    chunk_events = [item for _, items in parsed_events for _, item in items if isinstance(item, ActivityEvent)]
+    positions = [position for _, items in parsed_events for position, item in items if isinstance(item, ActivityEvent)]
+    chunk = await process_chunk(session, components, tenant_id, None, chunk_events, positions)
+    window_rejects = {reject.position: reject for reject in chunk.rejects}
+    claimed: set[tuple[str, str, datetime]] = set()
+    for (source, items), event in zip(parsed_events, events, strict=True):
+        accepted = duplicates = 0
+        rejects = [item for _, item in items if isinstance(item, Reject)]
+        for position, item in items:
+            if not isinstance(item, ActivityEvent):
+                continue
+            if position in window_rejects:
+                rejects.append(window_rejects[position])
+                continue
+            key = (item.source, item.source_event_id, item.time)
+            if key in chunk.new_keys and key not in claimed:
+                claimed.add(key)
+                accepted += 1
+            else:
+                duplicates += 1
+        if rejects:
+            await _record_rejects(session, tenant_id, event, source, items, rejects, accepted, duplicates)
+
+
+async def _record_rejects(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    event: Event,
+    source: str,
+    items: list[tuple[str, ActivityEvent | Reject | None]],
+    rejects: list[Reject],
+    accepted: int,
+    duplicates: int,
+) -> None:
+    batch = Batch(
+        tenant_id=tenant_id,
+        source=source or "unknown",
+        origin=f"bus:{event.data.get('origin') or event.source}"[:1000],
+        status="done",
+        accepted=accepted,
+        duplicates=duplicates,
+        rejected=len(rejects),
+        skipped=sum(1 for _, item in items if item is None),
+        finished_at=utcnow(),
+    )
+    session.add(batch)
+    await session.flush()
+    session.add_all(
+        RejectedRecord(tenant_id=tenant_id, batch_id=batch.id, position=r.position[:500], reason=r.reason[:1000])
+        for r in rejects[:MAX_STORED_REJECTS]
+    )

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+import orjson
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.analytics.activity import ActivityEvent, Reject
 from nexora.analytics.detectors.base import Context, Detection, Geo
-from nexora.analytics.models import ActivityIdentity
 from nexora.analytics.profiles import Profile
 from nexora.analytics.service.alerts import UNKNOWN_IDENTITY, raise_alerts, unknown_identity
 from nexora.analytics.service.attribution import Match
@@ -38,6 +37,7 @@ class ChunkResult:
     alerts: int = 0
     rejects: list[Reject] = field(default_factory=list)
     alert_ids: list[uuid.UUID] = field(default_factory=list)
+    new_keys: set[tuple[str, str, datetime]] = field(default_factory=set)  # (source, event id, time) stored now
 
 
 def _window_rejects(
@@ -55,40 +55,94 @@ def _window_rejects(
     return kept, rejects
 
 
+@dataclass(slots=True)
+class IdentityState:
+    """An identity row of the chunk, locked for the transaction and updated in memory, written once."""
+
+    key: str
+    name: str
+    nhi_id: uuid.UUID | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    event_count: int
+    profile: dict[str, Any]
+
+
+# Set-based, whatever the number of identities in a chunk: one statement text, one round trip each.
+_CREATE_IDENTITIES = text(
+    """
+    INSERT INTO analytics.identity (tenant_id, key, name, kind, source, nhi_id, account, first_seen_at, last_seen_at)
+    SELECT CAST(:tenant AS uuid), k, n, kd, s, nhi, a, f, f
+    FROM unnest(
+        CAST(:keys AS text[]), CAST(:names AS text[]), CAST(:kinds AS text[]), CAST(:sources AS text[]),
+        CAST(:nhis AS uuid[]), CAST(:accounts AS text[]), CAST(:firsts AS timestamptz[])
+    ) AS x(k, n, kd, s, nhi, a, f)
+    ON CONFLICT DO NOTHING
+    """
+)
+_LOCK_IDENTITIES = text(
+    """
+    SELECT key, name, nhi_id, first_seen_at, last_seen_at, event_count, profile FROM analytics.identity
+    WHERE tenant_id = :tenant AND key = ANY(CAST(:keys AS text[])) ORDER BY key FOR UPDATE
+    """
+)
+_UPDATE_IDENTITIES = text(
+    """
+    UPDATE analytics.identity i
+    SET nhi_id = coalesce(x.nhi, i.nhi_id), first_seen_at = x.f, last_seen_at = x.l, event_count = x.c,
+        profile = CAST(x.p AS jsonb), updated_at = now()
+    FROM unnest(
+        CAST(:keys AS text[]), CAST(:nhis AS uuid[]), CAST(:firsts AS timestamptz[]), CAST(:lasts AS timestamptz[]),
+        CAST(:counts AS bigint[]), CAST(:profiles AS text[])
+    ) AS x(k, nhi, f, l, c, p)
+    WHERE i.tenant_id = :tenant AND i.key = x.k
+    """
+)
+
+
 async def _identities(
     session: AsyncSession, tenant_id: uuid.UUID, events: Sequence[ActivityEvent], matches: dict[str, Match | None]
-) -> dict[str, ActivityIdentity]:
+) -> dict[str, IdentityState]:
     """The identity rows of the chunk, created when new, locked in key order (no deadlocks between
     two workers scoring the same identities)."""
     first: dict[str, ActivityEvent] = {}
     for event in events:
         first.setdefault(event.identity.key, event)
-    values: list[dict[str, Any]] = [
+    keys = sorted(first)
+    await session.execute(
+        _CREATE_IDENTITIES,
         {
-            "tenant_id": tenant_id,
-            "key": key,
-            "name": event.identity.name[:512],
-            "kind": event.identity.kind,
-            "source": event.source,
-            "nhi_id": match.nhi_id if (match := matches.get(key)) else None,
-            "account": event.identity.account,
-            "first_seen_at": event.time,
-            "last_seen_at": event.time,
-            "event_count": 0,
-            "profile": {},
-        }
-        for key, event in sorted(first.items())
-    ]
-    await session.execute(insert(ActivityIdentity).values(values).on_conflict_do_nothing())
-    rows = (
-        await session.execute(
-            select(ActivityIdentity)
-            .where(ActivityIdentity.tenant_id == tenant_id, ActivityIdentity.key.in_(sorted(first)))
-            .order_by(ActivityIdentity.key)
-            .with_for_update()
-        )
-    ).scalars()
-    return {row.key: row for row in rows}
+            "tenant": tenant_id,
+            "keys": keys,
+            "names": [first[key].identity.name[:512] for key in keys],
+            "kinds": [first[key].identity.kind for key in keys],
+            "sources": [first[key].source for key in keys],
+            "nhis": [match.nhi_id if (match := matches.get(key)) else None for key in keys],
+            "accounts": [first[key].identity.account for key in keys],
+            "firsts": [first[key].time for key in keys],
+        },
+    )
+    rows = await session.execute(_LOCK_IDENTITIES, {"tenant": tenant_id, "keys": keys})
+    return {row.key: IdentityState(*row) for row in rows}
+
+
+async def _save_identities(
+    session: AsyncSession, tenant_id: uuid.UUID, identities: dict[str, IdentityState], profiles: dict[str, Profile]
+) -> None:
+    keys = sorted(profiles)
+    rows = [identities[key] for key in keys]
+    await session.execute(
+        _UPDATE_IDENTITIES,
+        {
+            "tenant": tenant_id,
+            "keys": keys,
+            "nhis": [row.nhi_id for row in rows],
+            "firsts": [row.first_seen_at for row in rows],
+            "lasts": [row.last_seen_at for row in rows],
+            "counts": [row.event_count for row in rows],
+            "profiles": [orjson.dumps(profiles[key].to_state()).decode() for key in keys],
+        },
+    )
 
 
 async def process_chunk(
@@ -113,6 +167,11 @@ async def process_chunk(
         return result
     await components.partitions.ensure(session, {event.time.date() for event in kept})
 
+    unique: dict[tuple[str, str, datetime], ActivityEvent] = {}
+    for event in kept:  # a record twice in one chunk is stored and scored once
+        unique.setdefault((event.source, event.source_event_id, event.time), event)
+    kept = list(unique.values())
+
     index = await components.attribution.index(session, tenant_id)
     matches: dict[str, Match | None] = {}
     for event in kept:
@@ -121,25 +180,30 @@ async def process_chunk(
     geo_of = components.geo.lookup
     geos: list[Geo | None] = [geo_of(event.source_ip) if event.source_ip else None for event in kept]
     nhis = [match.nhi_id if (match := matches[event.identity.key]) else None for event in kept]
-    new_ids = await insert_events(session, tenant_id, batch_id, kept, nhis, geos)
-    result.accepted = len(new_ids)
-    result.duplicates = len(kept) - len(new_ids)
-    if not new_ids:
+    new_keys = await insert_events(session, tenant_id, batch_id, kept, nhis, geos)
+    result.new_keys = new_keys
+    result.accepted = len(new_keys)
+    result.duplicates = len(events) - len(rejects) - len(new_keys)
+    if not new_keys:
         return result
 
-    fresh = [(event, geo) for event, geo in zip(kept, geos, strict=True) if event.source_event_id in new_ids]
+    fresh = [
+        (event, geo)
+        for event, geo in zip(kept, geos, strict=True)
+        if (event.source, event.source_event_id, event.time) in new_keys
+    ]
     fresh.sort(key=lambda pair: pair[0].time)
     result.attributed = sum(1 for event, _ in fresh if matches[event.identity.key] is not None)
     identities = await _identities(session, tenant_id, [event for event, _ in fresh], matches)
     engine = await components.engines.get(session, tenant_id)
     profiles: dict[str, Profile] = {}
-    detections: list[tuple[ActivityIdentity, Detection, datetime]] = []
-    gaps: list[tuple[ActivityIdentity, ActivityEvent]] = []
+    detections: list[tuple[IdentityState, Detection, datetime]] = []
+    gaps: list[tuple[IdentityState, ActivityEvent]] = []
     for event, geo in fresh:
         row = identities[event.identity.key]
         profile = profiles.get(row.key)
         if profile is None:
-            profile = profiles[row.key] = (
+            profile = profiles[row.key] = components.profiles.take(tenant_id, row.key, row.event_count) or (
                 Profile.from_state(row.profile) if row.profile else new_profile(settings.profile_window_days)
             )
             if row.event_count == 0 and row.nhi_id is None and index.is_gap(event.identity):
@@ -160,9 +224,9 @@ async def process_chunk(
         row.last_seen_at = max(row.last_seen_at, event.time)
         if match is not None:
             row.nhi_id = match.nhi_id
+    await _save_identities(session, tenant_id, identities, profiles)
     for key, profile in profiles.items():
-        identities[key].profile = profile.to_state()
-        identities[key].updated_at = now
+        components.profiles.put(tenant_id, key, identities[key].event_count, profile)
     if enabled(engine, UNKNOWN_IDENTITY):
         detections.extend((row, unknown_identity(event), event.time) for row, event in gaps)
     if detections:

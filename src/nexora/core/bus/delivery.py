@@ -12,12 +12,19 @@ import asyncio
 import contextlib
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.core.config import BusSettings
+from nexora.core.db import set_tenant
 from nexora.core.observability import BUS_LAG, get_logger
+
+if TYPE_CHECKING:
+    from nexora.core.bus import Subscription
+    from nexora.core.events import Event
 
 MAINTENANCE_SECONDS = 15.0
 log = get_logger("nexora.bus")
@@ -101,3 +108,40 @@ class DeliveryLoops(ABC):
         """Wait for ``event`` at most ``timeout`` seconds."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+
+
+class Dispatch:
+    """Hands a delivery batch's events to a subscription inside the batch's transaction: each event to its
+    ``handler`` as it comes, or each run of one tenant's events to its ``batch_handler`` at once. Switches
+    the session's tenant between runs. ``fail(index, error)`` builds what a handler failure raises."""
+
+    def __init__(
+        self, subscription: Subscription, session: AsyncSession, fail: Callable[[int, Exception], Exception]
+    ) -> None:
+        self.subscription = subscription
+        self.session = session
+        self.fail = fail
+        self.tenant: object = object()
+        self.run: list[tuple[int, Event]] = []
+
+    async def add(self, index: int, event: Event) -> None:
+        if event.tenant_id != self.tenant:
+            await self.flush()
+            await set_tenant(self.session, event.tenant_id)
+            self.tenant = event.tenant_id
+        if self.subscription.batch_handler is not None:
+            self.run.append((index, event))
+            return
+        try:
+            await self.subscription.handler(event, self.session)
+        except Exception as error:
+            raise self.fail(index, error) from error
+
+    async def flush(self) -> None:
+        run, self.run = self.run, []
+        if not run or self.subscription.batch_handler is None:
+            return
+        try:
+            await self.subscription.batch_handler([event for _, event in run], self.session)
+        except Exception as error:
+            raise self.fail(run[0][0], error) from error

@@ -29,11 +29,11 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy import text
 
 from nexora.core.bus import Subscription
-from nexora.core.bus.delivery import count_failure, retry_delay
+from nexora.core.bus.delivery import Dispatch, count_failure, retry_delay
 from nexora.core.bus.kafka import dlq
 from nexora.core.bus.kafka.clients import AsyncProducer, group_options
 from nexora.core.config import BusSettings, KafkaSettings
-from nexora.core.db import Database, set_tenant
+from nexora.core.db import Database
 from nexora.core.events import Event
 from nexora.core.events.wire import TARGET_GROUP_HEADER, EventCodec, WireFormatError, header_map
 from nexora.core.observability import (
@@ -75,6 +75,10 @@ class HandlerFailed(Exception):
         super().__init__(error)
         self.index = index
         self.error = error
+
+
+def _failed(index: int, error: Exception) -> HandlerFailed:
+    return HandlerFailed(index, scrub_text(f"{type(error).__name__}: {error}")[: dlq.MAX_ERROR_LENGTH])
 
 
 class DeliveryFailed(RuntimeError):
@@ -302,21 +306,15 @@ class GroupWorker:
                 marked = (await session.execute(_MARK_SQL, {"g": self.group, "ids": [e.id for e in events]})).all()
                 # Usually every event is new: then there is nothing to look up.
                 fresh = None if len(marked) == len(events) else {row[0] for row in marked}
-                tenant: object = object()
+                dispatch = Dispatch(self.subscription, session, _failed)
                 for index, event in enumerate(events):
                     if fresh is not None:
                         if event.id not in fresh:
                             continue
                         fresh.discard(event.id)  # a second copy in the same batch is a repeat too
-                    if event.tenant_id != tenant:
-                        await set_tenant(session, event.tenant_id)
-                        tenant = event.tenant_id
-                    try:
-                        await self.subscription.handler(event, session)
-                    except Exception as error:
-                        message = scrub_text(f"{type(error).__name__}: {error}")[: dlq.MAX_ERROR_LENGTH]
-                        raise HandlerFailed(index, message) from error
+                    await dispatch.add(index, event)
                     handled.append(event)
+                await dispatch.flush()
                 recovered = [e.id for e in handled if e.id in self._failing] if self._failing else []
                 if recovered:
                     await session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.core.bus import Subscription
-from nexora.core.bus.delivery import count_failure, retry_delay
+from nexora.core.bus.delivery import Dispatch, count_failure, retry_delay
 from nexora.core.bus.postgres.sequencer import MAX_ERROR_LENGTH
 from nexora.core.config import BusSettings
 from nexora.core.db import Database, set_tenant
@@ -33,6 +33,10 @@ class _HandlerFailed(Exception):
         super().__init__(error)
         self.index = index
         self.error = error
+
+
+def _failed(index: int, error: Exception) -> _HandlerFailed:
+    return _HandlerFailed(index, f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH])
 
 
 class GroupConsumer:
@@ -114,7 +118,6 @@ class GroupConsumer:
             done = await self._already_processed(session, [row.event_id for row in batch])
             handled: list[uuid.UUID] = []
             latencies: list[float] = []
-            tenant: uuid.UUID | None = None
             # Handled tenant by tenant (a stable sort, so each tenant's events, and each key's, keep
             # their order): switching the session's tenant costs a round trip, and events of many
             # tenants interleave. Order across tenants is not promised, as on Kafka across keys.
@@ -124,20 +127,18 @@ class GroupConsumer:
                 if self.subscription.wants(row.type)
             ]
             pending.sort(key=lambda item: (item[1].tenant_id is not None, str(item[1].tenant_id or "")))
+            dispatch = Dispatch(self.subscription, session, _failed)
             for index, event in pending:
                 row = batch[index]
                 if row.event_id in done:  # handled before, or twice in this batch
                     continue
-                if event.tenant_id != tenant:
-                    tenant = event.tenant_id
-                    await set_tenant(session, tenant)
-                try:
-                    await self.subscription.handler(event, session)
-                except Exception as error:
-                    raise _HandlerFailed(index, f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]) from None
+                await dispatch.add(index, event)
                 handled.append(row.event_id)
                 done.add(row.event_id)
-                latencies.append(max(0.0, time.time() - event.time.timestamp()))
+            await dispatch.flush()
+            now = time.time()
+            mine = set(handled)
+            latencies.extend(max(0.0, now - event.time.timestamp()) for _, event in pending if event.id in mine)
             await set_tenant(session, None)
             new_offset = batch[-1].position if batch else offset
             if stop_at is None and len(rows) < self.settings.batch_size:
