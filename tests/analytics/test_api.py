@@ -314,7 +314,58 @@ async def test_another_tenant_sees_and_changes_none_of_it(
     ).json() == []
     assert (await client.get("/api/v1/alerts/summary", headers=b.headers)).json()["active"] == 0
 
+    source = await client.post(
+        "/api/v1/activity/sources",
+        headers=a.headers,
+        json={
+            "name": "trail",
+            "bucket": "a-trail-bucket",
+            "credentials": {"access_key_id": "AKIAEXAMPLEEXAMPLE00", "secret_access_key": "not-a-real-secret"},
+        },
+    )
+    assert source.status_code == 201, source.text
+    assert "not-a-real-secret" not in source.text
+    assert (await client.get("/api/v1/activity/sources", headers=b.headers)).json() == []
+    assert (
+        await client.delete(f"/api/v1/activity/sources/{source.json()['id']}", headers=b.headers)
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/v1/activity/sources/{source.json()['id']}/poll", headers=b.headers)
+    ).status_code == 404
+    settings = await client.patch("/api/v1/analytics/settings", headers=a.headers, json={"learning_days": 3})
+    assert settings.status_code == 200, settings.text
+    assert (await client.get("/api/v1/analytics/settings", headers=b.headers)).json()["learning_days"] == 7
+
     # The same record sent by B is B's own: stored and scored for B, still one alert for A.
     theirs = (await send(client, b, cloudtrail_file([attack]))).json()
     assert theirs["accepted"] == 1
     assert (await client.get(f"/api/v1/alerts/{alert['id']}", headers=a.headers)).json()["status"] == "open"
+
+
+async def test_detector_settings_are_validated_whole_and_changes_are_admin_only(
+    client: httpx.AsyncClient, tenant_admin: SignedIn
+) -> None:
+    headers = tenant_admin.headers
+    defaults = (await client.get("/api/v1/analytics/settings", headers=headers)).json()
+    for bad in (
+        {"no_such_setting": 1},
+        {"learning_days": -1},
+        {"disabled": ["no.such_detector"]},
+        {"allow": [{"detectors": ["baseline.new_country"]}]},
+        {"learning_days": "soon"},
+    ):
+        response = await client.patch("/api/v1/analytics/settings", headers=headers, json=bad)
+        assert response.status_code == 422, (bad, response.text)
+        assert response.headers["content-type"].startswith(PROBLEM)
+    assert (await client.get("/api/v1/analytics/settings", headers=headers)).json() == defaults
+
+    changed = await client.patch(
+        "/api/v1/analytics/settings",
+        headers=headers,
+        json={"disabled": ["model.*"], "allow": [{"detectors": ["baseline.new_country"], "countries": ["IE"]}]},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["disabled"] == ["model.*"]
+    assert changed.json()["learning_days"] == defaults["learning_days"]
+    catalogue = (await client.get("/api/v1/analytics/detectors", headers=headers)).json()
+    assert {"inventory.unknown_identity", "persistence.create_key_other_user"} <= {d["id"] for d in catalogue}

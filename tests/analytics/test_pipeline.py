@@ -266,3 +266,63 @@ async def test_retention_drops_whole_days_and_isolation_holds_on_every_partition
         connection.rollback()
         with pytest.raises(psycopg.errors.Error):
             connection.execute(f"DROP TABLE analytics.{recent}")
+
+
+async def test_a_geoip_database_locates_sources_and_a_new_country_is_alerted(
+    runtime: Runtime, inventoried: Inventoried, tmp_path
+) -> None:
+    from dataclasses import replace
+
+    from nexora.analytics.geo import GeoLookup
+    from tests.analytics.ingest.test_geo import ASN, CITY
+    from tests.analytics.mmdb import write_database
+
+    city = write_database(tmp_path / "city.mmdb", CITY)
+    asn = write_database(tmp_path / "asn.mmdb", ASN, database_type="Nexora-Test-ASN")
+    located = Runtime(
+        settings=runtime.settings,
+        db=runtime.db,
+        cipher=runtime.cipher,
+        services={
+            **runtime.services,
+            "analytics": replace(service.components_of(runtime), geo=GeoLookup.open(city, asn)),
+        },
+    )
+    tenant = inventoried.admin.tenant_id
+    start = _now() - timedelta(days=12)
+    home = [
+        user_call(
+            "ListBuckets",
+            user=inventoried.user,
+            key_id=inventoried.key_id,
+            at=start + timedelta(hours=6 * i),
+            source="s3.amazonaws.com",
+            ip="81.2.69.160",
+        )
+        for i in range(40)
+    ]
+    away = user_call(
+        "ListBuckets",
+        user=inventoried.user,
+        key_id=inventoried.key_id,
+        at=_now() - timedelta(minutes=5),
+        source="s3.amazonaws.com",
+        ip="175.45.176.9",
+    )
+    await service.ingest_stream(located, tenant, "cloudtrail", _file([*home, away]), name="geo.json.gz", origin="test")
+
+    async with runtime.db.unit_of_work(tenant) as session:
+        events = await service.list_events(
+            session, tenant, identity=f"aws:key/{inventoried.key_id}", nhi_id=None, since=None, before=None, limit=500
+        )
+        alerts, _ = await service.list_alerts(
+            session, tenant, service.AlertFilters(detector="baseline.new_country"), limit=10, cursor=None
+        )
+        profile = await service.get_identity(session, tenant, f"aws:key/{inventoried.key_id}")
+    by_id = {event["source_event_id"]: event for event in events}
+    assert (by_id[away["eventID"]]["country"], by_id[away["eventID"]]["asn"]) == ("KP", 131279)
+    assert (by_id[home[0]["eventID"]]["country"], by_id[home[0]["eventID"]]["asn"]) == ("GB", 20712)
+    (alert,) = alerts
+    assert alert.discriminator == "KP"
+    assert away["eventID"] in alert.event_ids
+    assert {row["value"] for row in profile["profile"]["top"]["countries"]} == {"GB", "KP"}

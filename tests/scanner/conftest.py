@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,13 +18,20 @@ from nexora.scanner.engine import Engine
 from nexora.scanner.model import Finding, ScanStats
 from nexora.scanner.ruleset import Rule, load_rules
 
+_CACHE_FOLDER = pytest.StashKey[tuple[str, str | None]]()
 
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    # Keep the compiled-database cache of the test run out of the user's home.
-    previous = os.environ.get("NEXORA_SCANNER_CACHE")
-    os.environ["NEXORA_SCANNER_CACHE"] = str(tmp_path_factory.mktemp("hs-cache"))
-    yield
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Keep the scanner's cache (parsed rules, compiled database) of the test run out of the user's home.
+    # Test modules load the rules when they are imported, before any fixture runs: hence a hook.
+    folder = tempfile.mkdtemp(prefix="nexora-scanner-cache-")
+    config.stash[_CACHE_FOLDER] = (folder, os.environ.get("NEXORA_SCANNER_CACHE"))
+    os.environ["NEXORA_SCANNER_CACHE"] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder, previous = config.stash[_CACHE_FOLDER]
+    shutil.rmtree(folder, ignore_errors=True)
     if previous is None:
         os.environ.pop("NEXORA_SCANNER_CACHE", None)
     else:

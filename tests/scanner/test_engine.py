@@ -84,3 +84,60 @@ def test_both_prefilters_agree_on_a_mixed_document(detector: Detector, keyword_d
     with_keywords = {(f.rule_id, f.line) for f in keyword_detector.detect(Document("mixed.cfg", document), ScanStats())}
     assert with_hyperscan == with_keywords
     assert len(with_hyperscan) >= 200
+
+
+def _prefilter_ends(detector: Detector, data: bytes) -> dict[int, list[int]]:
+    """Where the engine's Hyperscan database reports each expression in ``data``."""
+    ends: dict[int, list[int]] = {}
+
+    def note(expression: int, _start: int, end: int, _flags: int, _context: object) -> None:
+        ends.setdefault(expression, []).append(end)
+
+    detector.engine._database.scan(data, match_event_handler=note, scratch=detector.engine._scratch)
+    return ends
+
+
+def test_the_prefilter_reports_the_end_of_every_example_match(detector: Detector) -> None:
+    from tests.scanner.fixtures.samples import expand
+
+    engine = detector.engine
+    missed: list[str] = []
+    for index, rule in enumerate(engine.rules):
+        for example in rule.tp:
+            data = expand(example).encode()
+            ends = _prefilter_ends(detector, data).get(index, [])
+            for match in rule.pattern.finditer(data):
+                # An open-bound rule reports its first hit only and is confirmed from there to the end.
+                reported = any(end <= match.end() for end in ends) if engine._open[index] else match.end() in ends
+                if not reported:
+                    missed.append(f"{rule.id}: {example[:60]!r}")
+    assert missed == []
+
+
+@pytest.mark.parametrize(
+    ("expression", "loosened"),
+    [
+        (rb"(?i:acme[\w.-]{0,20}?(?:token|api_?key))=", rb"(?i:acme[\w.-]{0,27})="),
+        (rb"(?i:acme[\w.-]{0,20}?secret|acme_key)=", rb"(?i:acme[\w.-]{0,26}|acme_key)="),
+        (rb"(?i:acme[\w.-]{0,20}?hmac[\w.-]{0,10}?secret)", rb"(?i:acme[\w.-]{0,40})"),
+    ],
+)
+def test_a_kind_of_key_after_a_provider_name_is_loosened_to_name_characters(expression: bytes, loosened: bytes) -> None:
+    from nexora.scanner.prefilter import loosen_key_kinds
+
+    assert loosen_key_kinds(expression) == loosened
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        rb"(?i:acme[\w.-]{0,20}?(?:to ken|key))",  # a space is not a name character
+        rb"(?i:acme[\w.-]{0,20}?[^=]{3})",  # neither is whatever a negated class allows
+        rb"acme[\w.-]{0,20}?(?P<secret>[a-z]{8})",  # the secret group stays exact
+        rb"acme[\w.-]{0,20}?",  # nothing follows the gap
+    ],
+)
+def test_anything_but_plain_name_characters_after_the_gap_is_kept(expression: bytes) -> None:
+    from nexora.scanner.prefilter import loosen_key_kinds
+
+    assert loosen_key_kinds(expression) == expression

@@ -185,3 +185,22 @@ def test_ranks_follow_the_supersedes_chain(tmp_path: Path) -> None:
     remaining = {rule.id for rule in load_rules(extra_files=[extra], disabled=["postgresql-uri"])}
     assert "acme-db-url" in remaining
     assert "postgresql-uri" not in remaining
+
+
+def test_a_context_is_found_exactly_where_its_regex_matches() -> None:
+    from tests.scanner.fixtures.samples import expand
+
+    documents = [b"", b"kind: Secret\n", b"apiVersion: v1\nkind:  Secret\n", b"kind: SecretList\n", b"[api]\n"]
+    for rule in RULES:
+        if rule.context is None:
+            continue
+        examples = [expand(example).encode() for example in (*rule.tp, *rule.fp)]
+        for document in (*documents, *examples):
+            assert rule.context_found(document) == (rule.context.search(document) is not None), rule.id
+
+
+def test_a_rule_without_a_context_is_found_in_any_document() -> None:
+    rule = parse_rules(_rule_text("acme-token"), "custom.toml")[0]
+
+    assert rule.context is None
+    assert rule.context_found(b"")

@@ -44,11 +44,13 @@ class BatchResult:
 class Worker:
     """Scans batches; one instance per process."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: WorkerSpec, engine: Engine | None = None) -> None:
+        """``engine``: one already prepared for ``spec`` in this process (the scan's own, when it runs inline)."""
         import re
 
-        engine = Engine(spec.rules, spec.prefilter)
-        engine.prepare(spec.database)
+        if engine is None:
+            engine = Engine(spec.rules, spec.prefilter)
+            engine.prepare(spec.database)
         allowlist = Allowlist(
             paths=[re.compile(p) for p in spec.allow_paths],
             regexes=[re.compile(p) for p in spec.allow_regexes],

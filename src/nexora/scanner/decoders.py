@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -33,6 +35,7 @@ from re import _constants as sre  # type: ignore[attr-defined]  # the stdlib par
 from re import _parser  # type: ignore[attr-defined]  # the stdlib parser reads a rule's fixed prefix
 from typing import Any
 
+from nexora.scanner import cache as disk_cache
 from nexora.scanner.ruleset import Rule
 
 PERCENT, JSON, BASE64 = "percent", "json", "base64"
@@ -90,17 +93,7 @@ class Triggers:
     """The trigger expressions for a rule set, and the same search without Hyperscan."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        self.prefixes = tuple(
-            sorted(
-                {prefix for rule in rules if not rule.generic for prefix in rule_prefixes(rule.regex, rule.ignorecase)}
-            )
-        )
-        fragments = {fragment for prefix in self.prefixes for fragment in base64_fragments(prefix)}
-        self.expressions: tuple[Trigger, ...] = (
-            Trigger(PERCENT, _PERCENT_TRIGGER),
-            Trigger(JSON, _JSON_TRIGGER),
-            *(Trigger(BASE64, expression, shift) for expression, shift in sorted(fragments)),
-        )
+        self.prefixes, self.expressions = _cached_triggers(rules)
         self._prefix_pattern: re.Pattern[bytes] | None = None  # compiled on first use, by the fallback only
         self._fallback = ((PERCENT, re.compile(_PERCENT_TRIGGER)), (JSON, re.compile(_JSON_TRIGGER)))
 
@@ -124,6 +117,44 @@ class Triggers:
                 for match in self._prefix_pattern.finditer(_b64decode(chunk)):
                     hints.append((BASE64, low + 4 * (match.start() // 3)))
         return hints
+
+
+def _triggers(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], tuple[Trigger, ...]]:
+    prefixes = tuple(
+        sorted({prefix for rule in rules if not rule.generic for prefix in rule_prefixes(rule.regex, rule.ignorecase)})
+    )
+    fragments = {fragment for prefix in prefixes for fragment in base64_fragments(prefix)}
+    return prefixes, (
+        Trigger(PERCENT, _PERCENT_TRIGGER),
+        Trigger(JSON, _JSON_TRIGGER),
+        *(Trigger(BASE64, expression, shift) for expression, shift in sorted(fragments)),
+    )
+
+
+def _cached_triggers(rules: Sequence[Rule]) -> tuple[tuple[bytes, ...], tuple[Trigger, ...]]:
+    """:func:`_triggers`, read from the on-disk cache when the same rules were seen by the same code: reading
+    every rule's regex for its prefix costs a whole small scan's start-up."""
+    digest = hashlib.sha256(disk_cache.source_digest(__name__).encode())
+    for rule in rules:
+        digest.update(f"{rule.regex}\0{rule.ignorecase:d}{rule.generic:d}\1".encode())
+    name = f"triggers-{digest.hexdigest()[:32]}.json"
+    cached = disk_cache.read(name)
+    if cached is not None:
+        try:
+            document = json.loads(cached)
+            return tuple(prefix.encode("latin-1") for prefix in document["prefixes"]), tuple(
+                Trigger(encoding, expression.encode("latin-1"), shift)
+                for encoding, expression, shift in document["triggers"]
+            )
+        except (ValueError, TypeError, KeyError, AttributeError):
+            pass  # written by an interrupted or foreign process: derive afresh and overwrite
+    prefixes, triggers = _triggers(rules)
+    document = {
+        "prefixes": [prefix.decode("latin-1") for prefix in prefixes],
+        "triggers": [[trigger.encoding, trigger.expression.decode("latin-1"), trigger.shift] for trigger in triggers],
+    }
+    disk_cache.write(name, json.dumps(document).encode())
+    return prefixes, triggers
 
 
 @cache

@@ -145,10 +145,9 @@ class Detector:
                 )
             ):
                 continue
-            context = rule.context
-            if context is not None:
+            if rule.context_regex is not None:
                 if rule.id not in context_seen:
-                    context_seen[rule.id] = context.search(document.data) is not None
+                    context_seen[rule.id] = rule.context_found(document.data)
                 if not context_seen[rule.id]:
                     continue
             suppressed = stats.suppressed_inline + stats.suppressed_config

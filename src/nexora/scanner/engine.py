@@ -1,10 +1,10 @@
 """Matching engine: one Hyperscan database over all rules as a prefilter, Python ``re`` to confirm.
 
 Hyperscan compiles every rule with ``HS_FLAG_PREFILTER`` (a superset of the rule's language, so no true
-match is missed) and reports end offsets. Each reported end opens a bounded window that Python ``re``
-searches exactly; every rule has a bounded width (checked at load), so confirmation is local and linear
-even on 1 MB minified lines. If Hyperscan cannot load, a keyword prefilter takes its place and a warning
-is emitted: slower, never silent.
+match is missed; :mod:`nexora.scanner.prefilter` derives cheaper supersets still) and reports end
+offsets. Each reported end opens a bounded window that Python ``re`` searches exactly; every rule has a
+bounded width (checked at load), so confirmation is local and linear even on 1 MB minified lines. If
+Hyperscan cannot load, a keyword prefilter takes its place and a warning is emitted: slower, never silent.
 
 The same database holds the encoding triggers of :mod:`nexora.scanner.decoders` after the rules: their
 hits are handed back as hints, so the detector decodes only where a document is percent-encoded,
@@ -14,15 +14,15 @@ JSON-escaped or base64.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from nexora.scanner import cache as disk_cache
 from nexora.scanner import decoders
+from nexora.scanner.prefilter import hyperscan_expression, reported_along_runs
 from nexora.scanner.ruleset import Rule
 
 # Matches reported within this many bytes after a noted hit are covered by that hit's window.
@@ -32,41 +32,9 @@ _MAX_STEP = 4096
 # Bytes of right context given to lookaheads; matches ending inside it are left to a later window.
 _SLACK = 256
 _DATABASE_CACHE: dict[str, bytes] = {}
-# Bump when the expressions handed to Hyperscan change shape, so no stale cached database is loaded.
+# Bump when the engine hands Hyperscan expressions of a new shape, so no stale cached database is loaded
+# (changes to nexora.scanner.prefilter reach the key through its source digest).
 _DATABASE_FORMAT = "4"
-_LARGE_REPEAT = re.compile(rb"(?<!\\)\{(\d+),\d{4,}\}|(?<!\\)\{(\d{4,})\}")
-
-
-def _cache_path(key: str) -> Path | None:
-    configured = os.environ.get("NEXORA_SCANNER_CACHE")
-    if configured == "off":
-        return None
-    base = (
-        Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nexora"
-    )
-    return base / f"hyperscan-{key[:32]}.db"
-
-
-def _read_disk_cache(key: str) -> bytes | None:
-    path = _cache_path(key)
-    try:
-        return path.read_bytes() if path is not None else None
-    except OSError:
-        return None
-
-
-def _write_disk_cache(key: str, blob: bytes) -> None:
-    # Compiling all rules takes about a second; caching makes the next start (pre-commit) instant.
-    path = _cache_path(key)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(blob)
-        temporary.replace(path)
-    except OSError:
-        return
 
 
 class PrefilterFallbackWarning(RuntimeWarning):
@@ -81,8 +49,15 @@ class Candidate:
     match: re.Match[bytes]
 
 
-def _ruleset_key(rules: Sequence[Rule], engine_version: str = "", triggers: Sequence[decoders.Trigger] = ()) -> str:
+def _ruleset_key(
+    rules: Sequence[Rule],
+    engine_version: str = "",
+    triggers: Sequence[decoders.Trigger] = (),
+    open_bound: Sequence[bool] = (),
+) -> str:
     digest = hashlib.sha256(f"{_DATABASE_FORMAT}\0{engine_version}\0{len(rules)}\0".encode())
+    # The expressions are derived from the rules by nexora.scanner.prefilter: a change there is a new database.
+    digest.update(disk_cache.source_digest("nexora.scanner.prefilter").encode() + bytes(open_bound) + b"\3")
     for trigger in triggers:
         digest.update(trigger.expression + b"\2")
     for rule in rules:
@@ -104,9 +79,9 @@ class Engine:
         self.rules = list(rules)
         self._widths = [rule.width for rule in self.rules]
         self._steps = [max(_GAP, min(width, _MAX_STEP)) for width in self._widths]
-        # Rules whose prefilter expression has an open bound (see _hyperscan_expression) would be reported at
-        # every end position along a long run; they report their first hit only and are confirmed to the end.
-        self._open = [bool(_LARGE_REPEAT.search(rule.regex.encode())) for rule in self.rules]
+        # Rules whose prefilter expression has an open bound would be reported at every end position along a
+        # long run; they report their first hit only and are confirmed from there to the end.
+        self._open = [reported_along_runs(rule.regex) for rule in self.rules]
         self.requested = prefilter
         self.mode: str | None = None
         self._database: Any = None
@@ -145,8 +120,10 @@ class Engine:
     def _load_hyperscan(self, serialized: bytes | None) -> None:
         import hyperscan
 
-        key = _ruleset_key(self.rules, str(getattr(hyperscan, "__version__", "")), self.triggers.expressions)
-        blob = serialized or _DATABASE_CACHE.get(key) or _read_disk_cache(key)
+        version = str(getattr(hyperscan, "__version__", ""))
+        key = _ruleset_key(self.rules, version, self.triggers.expressions, self._open)
+        cache_name = f"hyperscan-{key[:32]}.db"
+        blob = serialized or _DATABASE_CACHE.get(key) or disk_cache.read(cache_name)
         database = None
         if blob is not None:
             try:
@@ -156,7 +133,8 @@ class Engine:
         if database is None:
             database = self._compile(hyperscan)
             blob = hyperscan.dumpb(database)
-            _write_disk_cache(key, blob)
+            # Compiling all rules takes seconds; caching makes the next start (pre-commit) instant.
+            disk_cache.write(cache_name, blob)
         assert blob is not None
         _DATABASE_CACHE[key] = blob
         self._serialized = blob
@@ -164,7 +142,7 @@ class Engine:
         self._scratch = hyperscan.Scratch(database)
 
     def _compile(self, hyperscan: Any) -> Any:
-        expressions = [self._hyperscan_expression(rule) for rule in self.rules]
+        expressions = [hyperscan_expression(rule.regex) for rule in self.rules]
         flag = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY
         flags = [flag | hyperscan.HS_FLAG_SINGLEMATCH if open_bound else flag for open_bound in self._open]
         # Triggers are exact (no prefilter superset) and follow the rules, so their ids start at len(rules).
@@ -192,12 +170,6 @@ class Engine:
         )
         return database
 
-    @staticmethod
-    def _hyperscan_expression(rule: Rule) -> bytes:
-        # Large bounded repeats blow up Hyperscan's compile time; an open bound is a superset, which a
-        # prefilter may always use.
-        return _LARGE_REPEAT.sub(lambda m: b"{" + (m.group(1) or m.group(2)) + b",}", rule.regex.encode())
-
     def _prepare_keywords(self) -> None:
         for index, rule in enumerate(self.rules):
             for keyword in rule.keywords:
@@ -222,12 +194,13 @@ class Engine:
         noted: list[tuple[int, int, int]] = []
         rules = len(self.rules)
         triggers = self.triggers.expressions
-        next_allowed = [-1] * (rules + len(triggers))
+        # Most documents report nothing or a few expressions: a dict costs nothing until a hit.
+        next_allowed: dict[int, int] = {}
         widths, steps, open_bound = self._widths, self._steps, self._open
         size = len(data)
 
         def on_match(index: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            if end < next_allowed[index]:
+            if end < next_allowed.get(index, -1):
                 return
             if index >= rules:
                 if hints is None:

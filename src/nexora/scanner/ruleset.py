@@ -8,18 +8,21 @@ when that block is stale.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import re
 import sys
 import textwrap
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nexora.scanner import cache as disk_cache
 from nexora.scanner import validators
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -53,7 +56,8 @@ class Rule:
     generic: bool = False
     confidence: str = "high"
     min_length: int = 0
-    context: re.Pattern[bytes] | None = field(default=None, compare=False)
+    # A regex the whole document must match for this rule's findings to count (``kind: Secret``).
+    context_regex: str | None = None
     width: int = 0
     ignorecase: bool = False  # the whole regex is case-insensitive (a leading ``(?i)``)
     # Ids of rules this one wins over when both report the same secret (see ``precedence_ranks``).
@@ -67,10 +71,45 @@ class Rule:
         and compiling every one of them at start-up cost a quarter of a second per process."""
         return _compiled(self.regex)
 
+    @property
+    def context(self) -> re.Pattern[bytes] | None:
+        """The compiled ``context_regex``, compiled on first use like ``pattern``."""
+        return _compiled(self.context_regex) if self.context_regex is not None else None
+
+    def context_found(self, document: bytes) -> bool:
+        """Whether ``document`` matches ``context_regex`` (always, for a rule without one)."""
+        if self.context_regex is None:
+            return True
+        # ``(?m)^kind:...`` runs at a fifth of the speed of a search for its text; most documents lack it.
+        literal = _required_literal(self.context_regex)
+        if literal is not None and literal not in document:
+            return False
+        return _compiled(self.context_regex).search(document) is not None
+
 
 @cache
 def _compiled(regex: str) -> re.Pattern[bytes]:
     return re.compile(regex.encode())
+
+
+@cache
+def _required_literal(regex: str) -> bytes | None:
+    """Text every match of ``regex`` holds: the case-sensitive literal run after its leading anchors, if any."""
+    from re import _constants as sre  # type: ignore[attr-defined]  # the stdlib parser's opcodes
+    from re import _parser  # type: ignore[attr-defined]
+
+    parsed = _parser.parse(regex.encode())
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    items = list(parsed)
+    while items and items[0][0] is sre.AT:
+        items.pop(0)
+    literal = bytearray()
+    for op, argument in items:
+        if op is not sre.LITERAL:
+            break
+        literal.append(argument)
+    return bytes(literal) if len(literal) >= 3 else None
 
 
 def _parsed(regex: str) -> tuple[int, frozenset[str], bool]:
@@ -121,10 +160,10 @@ def build_rule(raw: Mapping[str, Any], origin: str) -> Rule:
     if rule_id in supersedes:
         raise RuleError(f"{where}: a rule cannot supersede itself")
     entropy = raw.get("entropy")
-    context = None
-    if raw.get("context"):
+    context = str(raw["context"]) if raw.get("context") else None
+    if context is not None:
         try:
-            context = re.compile(str(raw["context"]).encode())
+            _compiled(context)
         except re.error as error:
             raise RuleError(f"{where}: context regex does not compile: {error}") from error
     return Rule(
@@ -143,7 +182,7 @@ def build_rule(raw: Mapping[str, Any], origin: str) -> Rule:
         generic=bool(raw.get("generic", False)),
         confidence=confidence,
         min_length=int(raw.get("min_length", 0)),
-        context=context,
+        context_regex=context,
         width=width,
         ignorecase=ignorecase,
         supersedes=tuple(supersedes),
@@ -169,6 +208,41 @@ def builtin_rule_files() -> list[tuple[str, str]]:
     return [(entry.name, entry.read_text(encoding="utf-8")) for entry in files]
 
 
+# Rule fields held as tuples, which JSON gives back as lists.
+_TUPLE_FIELDS = frozenset({"keywords", "tp", "fp", "supersedes"})
+
+
+def builtin_rules() -> list[Rule]:
+    """Every packaged rule, validated and parsed, in file order (precedence ranks not yet set).
+
+    Parsing and validating 825 rules costs more than the rest of a small scan's start-up, so the result is
+    kept in the on-disk cache (:mod:`nexora.scanner.cache`) under a digest of the rule files, of this
+    module's source and of the validators' names, and read back from there while none of them changes.
+    """
+    files = builtin_rule_files()
+    digest = hashlib.sha256(disk_cache.source_digest(__name__).encode())
+    digest.update("\0".join(sorted(validators.REGISTRY)).encode() + b"\1")
+    for name, text in files:
+        digest.update(name.encode() + b"\0" + text.encode() + b"\1")
+    cache_name = f"rules-{digest.hexdigest()[:32]}.json"
+    cached = disk_cache.read(cache_name)
+    if cached is not None:
+        try:
+            return [_cached_rule(entry) for entry in json.loads(cached)]
+        except (ValueError, TypeError, AttributeError):
+            pass  # written by an interrupted or foreign process: parse afresh and overwrite
+    rules = [rule for name, text in files for rule in parse_rules(text, name)]
+    names = [item.name for item in fields(Rule)]
+    entries = [{name: getattr(rule, name) for name in names} for rule in rules]
+    disk_cache.write(cache_name, json.dumps(entries, ensure_ascii=False).encode())
+    return rules
+
+
+def _cached_rule(entry: dict[str, Any]) -> Rule:
+    values: dict[str, Any] = {key: tuple(value) if key in _TUPLE_FIELDS else value for key, value in entry.items()}
+    return Rule(**values)
+
+
 def load_rules(
     extra_files: Iterable[Path] = (),
     extra_tables: Iterable[Mapping[str, Any]] = (),
@@ -176,10 +250,7 @@ def load_rules(
     include_builtin: bool = True,
 ) -> list[Rule]:
     """The built-in rules plus extra rule files/tables, minus disabled ids; ids must be unique."""
-    rules: list[Rule] = []
-    if include_builtin:
-        for name, text in builtin_rule_files():
-            rules.extend(parse_rules(text, name))
+    rules: list[Rule] = builtin_rules() if include_builtin else []
     for path in extra_files:
         try:
             text = path.read_text(encoding="utf-8")

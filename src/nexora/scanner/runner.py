@@ -175,7 +175,7 @@ class ScanRun:
             yield finding
 
     def _stdin(self, spec: WorkerSpec) -> Iterator[Finding]:
-        worker = Worker(spec)
+        worker = Worker(spec, self.engine)
         data = sys.stdin.buffer.read()
         stats = ScanStats()
         found = worker.scan_bytes("-", data, None, stats)
@@ -196,7 +196,7 @@ class ScanRun:
             yield batch
 
     def _inline(self, spec: WorkerSpec, tasks: Iterable[FileTask | BlobTask]) -> Iterator[tuple[BatchResult, int]]:
-        worker = Worker(spec)
+        worker = Worker(spec, self.engine)
         try:
             for batch in self._batches(tasks):
                 yield worker.scan_batch(batch), sum(task.size for task in batch)
