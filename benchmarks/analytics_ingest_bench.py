@@ -177,6 +177,27 @@ def copy_floor(superuser_url: str, folder: Path) -> float:
     return time.perf_counter() - started
 
 
+def write_big_file(path: Path, identities: list[dict[str, str]], megabytes: int) -> tuple[int, int]:
+    """An uncompressed JSON-lines file of about ``megabytes`` MB, one malformed line in every 10,000 and a
+    truncated last line; returns (valid records, damaged lines)."""
+    rng = random.Random(5)
+    start = datetime.now(UTC) - timedelta(hours=20)
+    valid = damaged = 0
+    target = megabytes * 1_000_000
+    with path.open("wb") as out:
+        while out.tell() < target:
+            if (valid + damaged) % 10_000 == 9_999:
+                out.write(b'{"eventVersion": "1.09", "eventTime": 17, "broken\n')
+                damaged += 1
+                continue
+            record = _record(rng, rng.choice(identities), start + timedelta(milliseconds=valid * 50))
+            out.write(json.dumps(record).encode() + b"\n")
+            valid += 1
+        out.write(b'{"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "accessKey')
+        damaged += 1
+    return valid, damaged
+
+
 def api_pid(port: str) -> int | None:
     for process in psutil.process_iter(["cmdline"]):
         command = process.info["cmdline"] or []
@@ -191,6 +212,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--unknown", type=int, default=20, help="Identities missing from the inventory.")
     parser.add_argument("--soak-seconds", type=float, default=0.0)
+    parser.add_argument("--big-file-mb", type=int, default=0, help="Also ingest one JSON-lines file of this size.")
     args = parser.parse_args()
 
     rng = random.Random(7)
@@ -230,6 +252,22 @@ def main() -> None:
             f"the same files again: {again:.2f} s, {repeat['totals']['duplicates']:,} duplicates, "
             f"{repeat['totals']['accepted']} new"
         )
+
+        if args.big_file_mb:
+            big = Path(tmp) / "big"
+            big.mkdir()
+            valid, damaged = write_big_file(big / "big.jsonl", identities, args.big_file_mb)
+            pid = api_pid(url.rsplit(":", 1)[1])
+            process = psutil.Process(pid) if pid else None
+            before = process.memory_info().rss / 1e6 if process else float("nan")
+            took, result = cli_ingest(url, key["key"], big)
+            after = process.memory_info().rss / 1e6 if process else float("nan")
+            totals = result["totals"]
+            print(
+                f"big file: {(big / 'big.jsonl').stat().st_size / 1e6:,.0f} MB, {valid:,} valid records and "
+                f"{damaged} damaged lines -> accepted {totals['accepted']:,}, rejected {totals['rejected']}, "
+                f"{took:.1f} s ({totals['accepted'] / took:,.0f} events/s); API RSS {before:.0f} -> {after:.0f} MB"
+            )
 
         if args.soak_seconds:
             pid = api_pid(url.rsplit(":", 1)[1])

@@ -91,11 +91,12 @@ def upgrade() -> None:
             IF (SELECT c.relkind FROM pg_class c WHERE c.oid = 'analytics.activity'::regclass) <> 'p' THEN
                 RETURN 0;  -- a hypertable: TimescaleDB makes its own chunks
             END IF;
+            -- One creator at a time (two CREATE TABLEs of one name race on the catalogue's unique indexes).
+            PERFORM pg_advisory_xact_lock(hashtext('analytics.ensure_activity_partitions'));
             day := p_from;
             WHILE day <= p_to LOOP
                 name := 'activity_' || to_char(day, 'YYYYMMDD');
                 IF to_regclass('analytics.' || name) IS NULL THEN
-                    -- Two ingests may race to create the same day; the loser's error is harmless.
                     BEGIN
                         EXECUTE format(
                             'CREATE TABLE analytics.%I PARTITION OF analytics.activity FOR VALUES FROM (%L) TO (%L)',
@@ -107,7 +108,7 @@ def upgrade() -> None:
                             'WITH CHECK (tenant_id = core.current_tenant_id())', name);
                         EXECUTE format('GRANT SELECT, INSERT ON analytics.%I TO %I', name, '{app}');
                         created := created + 1;
-                    EXCEPTION WHEN duplicate_table THEN NULL;
+                    EXCEPTION WHEN duplicate_table OR unique_violation THEN NULL;
                     END;
                 END IF;
                 day := day + 1;

@@ -3,6 +3,7 @@ and retention of the daily partitions."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import hmac
@@ -326,3 +327,28 @@ async def test_a_geoip_database_locates_sources_and_a_new_country_is_alerted(
     assert alert.discriminator == "KP"
     assert away["eventID"] in alert.event_ids
     assert {row["value"] for row in profile["profile"]["top"]["countries"]} == {"GB", "KP"}
+
+
+async def test_files_ingested_at_once_for_the_same_identities_store_and_count_each_record_once(
+    runtime: Runtime, inventoried: Inventoried
+) -> None:
+    tenant = inventoried.admin.tenant_id
+    # Records two weeks back land in partitions no ingest has made yet: both files race to make them.
+    start = _now() - timedelta(days=15)
+    records = routine(inventoried.user, inventoried.key_id, start, 120, step=timedelta(minutes=97))
+    shared = records[50:70]  # sent in both files
+    first, second = records[:70], [*shared, *records[70:]]
+
+    summaries = await asyncio.gather(
+        *(
+            service.ingest_stream(runtime, tenant, "cloudtrail", _file(part), name=f"part-{n}.json.gz", origin="t")
+            for n, part in enumerate((first, second))
+        )
+    )
+
+    assert sum(s.accepted for s in summaries) == 120
+    assert sum(s.duplicates for s in summaries) == 20
+    async with runtime.db.unit_of_work(tenant) as session:
+        identity = await service.get_identity(session, tenant, f"aws:key/{inventoried.key_id}")
+        stored = (await session.execute(text("SELECT count(*) FROM analytics.activity"))).scalar_one()
+    assert (identity["event_count"], stored) == (120, 120)

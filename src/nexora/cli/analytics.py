@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -87,6 +88,9 @@ def ingest(
     paths: list[str] = typer.Argument(..., help="Files, folders (walked) or - for stdin."),
     source: str = typer.Option(..., "--source", "-s", help="cloudtrail, k8s-audit, github or generic."),
     show_rejects: int = typer.Option(10, "--show-rejects", min=0, help="Rejects to print per file."),
+    parallel: int = typer.Option(
+        3, "--parallel", min=1, max=8, help="Files sent at once (1: strictly in order, e.g. for replaying history)."
+    ),
     url: str = UrlOption,
     fmt: Format = FormatOption,
 ) -> None:
@@ -102,18 +106,22 @@ def ingest(
         fail("not signed in: run 'nexora login --url URL' or set NEXORA_API_KEY")
     inputs = _inputs(paths)
     total = sum(path.stat().st_size for _, path in inputs if path is not None) or None
-    summaries: list[dict[str, Any]] = []
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     started = time.monotonic()
     with Progress(*columns, console=error_console, transient=True, disable=not error_console.is_terminal) as progress:
         task = progress.add_task("ingesting", total=total)
-        for name, path in inputs:
+
+        def send(item: tuple[str, Path | None]) -> dict[str, Any]:
+            name, path = item
             progress.update(task, description=f"ingesting {Path(name).name}")
             if path is None:
-                summaries.append(_post(client, source, name, sys.stdin.buffer, progress, task))
-            else:
-                with path.open("rb") as handle:
-                    summaries.append(_post(client, source, name, handle, progress, task))
+                return _post(client, source, name, sys.stdin.buffer, progress, task)
+            with path.open("rb") as handle:
+                return _post(client, source, name, handle, progress, task)
+
+        # Files in flight together keep the server busy while one of them waits for the database.
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            summaries = list(pool.map(send, inputs))
     elapsed = time.monotonic() - started
     totals = {key: sum(int(s[key]) for s in summaries) for key in SUMMARY_COLUMNS[1:]}
     if fmt == Format.json:

@@ -64,7 +64,9 @@ async def assemble(runtime: Runtime) -> AsyncIterator[None]:
         geo = GeoLookup.open(settings.geoip_database, settings.geoip_asn_database)
     else:
         geo = GeoLookup.empty()
-    runtime.services["analytics"] = AnalyticsComponents(settings, geo, AttributionCache(), Partitions(), Engines())
+    runtime.services["analytics"] = AnalyticsComponents(
+        settings, geo, AttributionCache(), Partitions(runtime.db), Engines()
+    )
     try:
         yield
     finally:

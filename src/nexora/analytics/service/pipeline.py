@@ -8,6 +8,7 @@ Only records that were new are scored, so re-ingesting a file changes no profile
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,13 +20,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.analytics.activity import ActivityEvent, Reject
+from nexora.analytics.detectors import Engine
 from nexora.analytics.detectors.base import Context, Detection, Geo
 from nexora.analytics.profiles import Profile
 from nexora.analytics.service.alerts import UNKNOWN_IDENTITY, raise_alerts, unknown_identity
-from nexora.analytics.service.attribution import Match
+from nexora.analytics.service.attribution import AttributionIndex, Match
 from nexora.analytics.service.components import AnalyticsComponents
 from nexora.analytics.service.settings import enabled, new_profile
-from nexora.analytics.service.store import insert_events
+from nexora.analytics.service.store import existing_keys, insert_events
 from nexora.core.ids import utcnow
 
 
@@ -165,7 +167,7 @@ async def process_chunk(
     result = ChunkResult(rejects=rejects)
     if not kept:
         return result
-    await components.partitions.ensure(session, {event.time.date() for event in kept})
+    await components.partitions.ensure({event.time.date() for event in kept})
 
     unique: dict[tuple[str, str, datetime], ActivityEvent] = {}
     for event in kept:  # a record twice in one chunk is stored and scored once
@@ -180,22 +182,61 @@ async def process_chunk(
     geo_of = components.geo.lookup
     geos: list[Geo | None] = [geo_of(event.source_ip) if event.source_ip else None for event in kept]
     nhis = [match.nhi_id if (match := matches[event.identity.key]) else None for event in kept]
-    new_keys = await insert_events(session, tenant_id, batch_id, kept, nhis, geos)
-    result.new_keys = new_keys
-    result.accepted = len(new_keys)
-    result.duplicates = len(events) - len(rejects) - len(new_keys)
-    if not new_keys:
+    engine = await components.engines.get(session, tenant_id)
+    # The identities first, locked: a transaction holding the same records waits here until the other one
+    # commits, so the look-up below sees its rows and nothing is scored twice.
+    identities = await _identities(session, tenant_id, kept, matches)
+    stored = await existing_keys(session, tenant_id, kept)
+    new = [i for i, event in enumerate(kept) if (event.source, event.source_event_id, event.time) not in stored]
+    result.new_keys = {(kept[i].source, kept[i].source_event_id, kept[i].time) for i in new}
+    result.accepted = len(new)
+    result.duplicates = len(events) - len(rejects) - len(new)
+    if not new:
         return result
 
-    fresh = [
-        (event, geo)
-        for event, geo in zip(kept, geos, strict=True)
-        if (event.source, event.source_event_id, event.time) in new_keys
-    ]
-    fresh.sort(key=lambda pair: pair[0].time)
-    result.attributed = sum(1 for event, _ in fresh if matches[event.identity.key] is not None)
-    identities = await _identities(session, tenant_id, [event for event, _ in fresh], matches)
-    engine = await components.engines.get(session, tenant_id)
+    # The rows go to the database while the detectors score them here (the session is not touched until
+    # the insert is awaited): the database's work overlaps with Python's.
+    rows = ([kept[i] for i in new], [nhis[i] for i in new], [geos[i] for i in new])
+    inserting = asyncio.create_task(insert_events(session, tenant_id, batch_id, *rows))
+    await asyncio.sleep(0)  # the statement leaves before the scoring starts
+    try:
+        fresh = sorted(zip(rows[0], rows[2], strict=True), key=lambda pair: pair[0].time)
+        result.attributed = sum(1 for event, _ in fresh if matches[event.identity.key] is not None)
+        scored = _score(components, tenant_id, engine, index, fresh, identities, matches)
+    finally:
+        inserted = await inserting
+    if len(inserted) != len(new):  # only a writer that ignores the identity locks could cause this
+        raise RuntimeError("activity records were stored by another transaction while this chunk was scored")
+    detections, gaps, profiles = scored
+    await _save_identities(session, tenant_id, identities, profiles)
+    for key, profile in profiles.items():
+        components.profiles.put(tenant_id, key, identities[key].event_count, profile)
+    if enabled(engine, UNKNOWN_IDENTITY):
+        detections.extend((row, unknown_identity(event), event.time) for row, event in gaps)
+    if detections:
+        created = await raise_alerts(session, tenant_id, detections, settings.alert_group_minutes)
+        result.alerts = len(created)
+        result.alert_ids = created
+    await components.engines.save_model_if_due(session, tenant_id)
+    return result
+
+
+Scored = tuple[
+    list[tuple["IdentityState", Detection, datetime]], list[tuple["IdentityState", ActivityEvent]], dict[str, Profile]
+]
+
+
+def _score(
+    components: AnalyticsComponents,
+    tenant_id: uuid.UUID,
+    engine: Engine,
+    index: AttributionIndex,
+    fresh: list[tuple[ActivityEvent, Geo | None]],
+    identities: dict[str, IdentityState],
+    matches: dict[str, Match | None],
+) -> Scored:
+    """Run the detectors over the new records in time order, updating each identity's profile after them."""
+    window = components.settings.profile_window_days
     profiles: dict[str, Profile] = {}
     detections: list[tuple[IdentityState, Detection, datetime]] = []
     gaps: list[tuple[IdentityState, ActivityEvent]] = []
@@ -204,7 +245,7 @@ async def process_chunk(
         profile = profiles.get(row.key)
         if profile is None:
             profile = profiles[row.key] = components.profiles.take(tenant_id, row.key, row.event_count) or (
-                Profile.from_state(row.profile) if row.profile else new_profile(settings.profile_window_days)
+                Profile.from_state(row.profile) if row.profile else new_profile(window)
             )
             if row.event_count == 0 and row.nhi_id is None and index.is_gap(event.identity):
                 gaps.append((row, event))
@@ -224,17 +265,7 @@ async def process_chunk(
         row.last_seen_at = max(row.last_seen_at, event.time)
         if match is not None:
             row.nhi_id = match.nhi_id
-    await _save_identities(session, tenant_id, identities, profiles)
-    for key, profile in profiles.items():
-        components.profiles.put(tenant_id, key, identities[key].event_count, profile)
-    if enabled(engine, UNKNOWN_IDENTITY):
-        detections.extend((row, unknown_identity(event), event.time) for row, event in gaps)
-    if detections:
-        created = await raise_alerts(session, tenant_id, detections, settings.alert_group_minutes)
-        result.alerts = len(created)
-        result.alert_ids = created
-    await components.engines.save_model_if_due(session, tenant_id)
-    return result
+    return detections, gaps, profiles
 
 
 async def save_models(session: AsyncSession, components: AnalyticsComponents, tenant_id: uuid.UUID) -> None:

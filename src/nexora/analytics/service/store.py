@@ -49,23 +49,62 @@ def decompress(blob: bytes) -> Any:
 
 
 class Partitions:
-    """The days whose partitions this process knows exist, so each chunk asks the database only once."""
+    """The days whose partitions this process knows exist, so each chunk asks the database only once.
 
-    def __init__(self) -> None:
+    Partitions are made in a short transaction of their own, committed before the chunk's: creating one
+    locks the whole table, and held for a chunk's length that lock would stall (or deadlock with) every
+    other ingest."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._known: set[date] = set()
 
-    async def ensure(self, session: AsyncSession, days: set[date]) -> None:
+    async def ensure(self, days: set[date]) -> None:
         missing = sorted(days - self._known)
         if not missing:
             return
-        await session.execute(
-            text("SELECT analytics.ensure_activity_partitions(:first, :last)"),
-            {"first": missing[0], "last": missing[-1]},
-        )
+        async with self.db.unit_of_work() as session:
+            await session.execute(
+                text("SELECT analytics.ensure_activity_partitions(:first, :last)"),
+                {"first": missing[0], "last": missing[-1]},
+            )
         self._known.update(missing[0] + timedelta(days=offset) for offset in range((missing[-1] - missing[0]).days + 1))
 
     def forget_before(self, day: date) -> None:
         self._known = {known for known in self._known if known >= day}
+
+
+_EXISTING = text(
+    """
+    SELECT a.source, a.source_event_id, a.time
+    FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[]), CAST(:times AS timestamptz[])) AS x(s, e, t)
+    JOIN analytics.activity a
+      ON a.tenant_id = :tenant AND a.source = x.s AND a.source_event_id = x.e AND a.time = x.t
+    WHERE a.time BETWEEN :first AND :last
+    """
+)
+
+
+async def existing_keys(
+    session: AsyncSession, tenant_id: uuid.UUID, events: Sequence[ActivityEvent]
+) -> set[tuple[str, str, datetime]]:
+    """Which of ``events`` are stored already, as (source, source event id, time); the time bounds let
+    PostgreSQL look only in the partitions the chunk spans."""
+    if not events:
+        return set()
+    times = [event.time for event in events]
+    rows = await session.execute(
+        _EXISTING,
+        {
+            "tenant": tenant_id,
+            "sources": [event.source for event in events],
+            "ids": [event.source_event_id for event in events],
+            "times": times,
+            "first": min(times),
+            "last": max(times),
+        },
+    )
+    return {(row[0], row[1], row[2]) for row in rows}
 
 
 async def insert_events(
