@@ -115,10 +115,11 @@ async def _publish(db: Database, tenant: uuid.UUID, rate: int, seconds: float, s
     return published
 
 
-def _seen(owner_url: str, sent: dict[str, float], seen: dict[str, float], stop: float) -> None:
-    """Poll the alerts (as the owner) every 20 ms, noting when each attack's alert became visible."""
+def _seen(owner_url: str, sent: dict[str, float], seen: dict[str, float], stop: float, done: list[bool]) -> None:
+    """Poll the alerts (as the owner) every 20 ms, noting when each attack's alert became visible, until the
+    publisher has finished and every attack is seen (or the deadline)."""
     with psycopg.connect(owner_url, autocommit=True) as connection:
-        while time.time() < stop and (len(seen) < len(sent) or not sent):
+        while time.time() < stop and not (done and len(seen) >= len(sent)):
             rows = connection.execute(
                 "SELECT explanation->>'target_user' FROM analytics.alert "
                 "WHERE detector = 'persistence.create_key_other_user'"
@@ -168,7 +169,8 @@ async def _measure(database: Any, tenant: uuid.UUID, rate: int, seconds: float, 
     memory: list[float] = []
     process = psutil.Process(worker_pid)
     stop = time.time() + seconds + 30
-    poller = asyncio.get_running_loop().run_in_executor(None, _seen, database.owner_url, sent, seen, stop)
+    done: list[bool] = []
+    poller = asyncio.get_running_loop().run_in_executor(None, _seen, database.owner_url, sent, seen, stop, done)
 
     async def sample() -> None:
         while time.time() < stop - 30:
@@ -179,6 +181,7 @@ async def _measure(database: Any, tenant: uuid.UUID, rate: int, seconds: float, 
     started = time.monotonic()
     published = await _publish(db, tenant, rate, seconds, sent)
     elapsed = time.monotonic() - started
+    done.append(True)
     await poller
     sampler.cancel()
     await db.dispose()

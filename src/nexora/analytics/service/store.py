@@ -74,13 +74,17 @@ class Partitions:
         self._known = {known for known in self._known if known >= day}
 
 
+# One probe of the unique index per record (LATERAL ... LIMIT 1 keeps the planner from hashing a whole
+# partition it has no statistics for; the time picks the partition at run time).
 _EXISTING = text(
     """
-    SELECT a.source, a.source_event_id, a.time
+    SELECT x.s, x.e, x.t
     FROM unnest(CAST(:sources AS text[]), CAST(:ids AS text[]), CAST(:times AS timestamptz[])) AS x(s, e, t)
-    JOIN analytics.activity a
-      ON a.tenant_id = :tenant AND a.source = x.s AND a.source_event_id = x.e AND a.time = x.t
-    WHERE a.time BETWEEN :first AND :last
+    CROSS JOIN LATERAL (
+        SELECT 1 FROM analytics.activity a
+        WHERE a.tenant_id = :tenant AND a.source = x.s AND a.source_event_id = x.e AND a.time = x.t
+        LIMIT 1
+    ) AS found
     """
 )
 
@@ -88,8 +92,7 @@ _EXISTING = text(
 async def existing_keys(
     session: AsyncSession, tenant_id: uuid.UUID, events: Sequence[ActivityEvent]
 ) -> set[tuple[str, str, datetime]]:
-    """Which of ``events`` are stored already, as (source, source event id, time); the time bounds let
-    PostgreSQL look only in the partitions the chunk spans."""
+    """Which of ``events`` are stored already, as (source, source event id, time)."""
     if not events:
         return set()
     times = [event.time for event in events]
@@ -100,8 +103,6 @@ async def existing_keys(
             "sources": [event.source for event in events],
             "ids": [event.source_event_id for event in events],
             "times": times,
-            "first": min(times),
-            "last": max(times),
         },
     )
     return {(row[0], row[1], row[2]) for row in rows}
