@@ -52,7 +52,9 @@ def test_a_reload_that_cuts_a_renewal_off_keeps_the_session_and_is_audited(
 ) -> None:
     result = outcome(scenarios, "reload_during_renewal")
 
-    assert result.facts == {"lost_rotation": 200, "refreshes_after_reload": 1, "same_successor": True}
+    assert result.facts["lost_rotation"] == 200
+    assert result.facts["same_successor"] is True
+    assert result.facts["refreshes_after_reload"] in (0, 1)  # 0 when the released cut-off request answered first
     deadline = time.monotonic() + 15  # the audit worker writes entries from the bus
     with console.sign_in() as api:
         while True:

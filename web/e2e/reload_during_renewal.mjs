@@ -40,8 +40,11 @@ export default async function scenario(browser) {
   assert.equal(cutOff.status, 200);
   assert.notEqual(cutOff.refreshToken, before.refreshToken);
 
-  await page.unroute(REFRESH);
+  // New renewals from here on: the reloaded page replays the spent token once, unless the cut-off request,
+  // released by the unroute, reached the server again and answered the page before the reload (under load it
+  // can): then none is needed. Either way the page ends with the same successor, never a second rotation.
   const refreshes = countRefreshes(page);
+  await page.unroute(REFRESH);
   await page.reload();
   await page.getByRole("table", { name: "API keys" }).waitFor();
   assert.match(page.url(), /\/settings\/api-keys$/, "still signed in, on the same page");
@@ -50,7 +53,7 @@ export default async function scenario(browser) {
   assert.ok(after);
   const sameSuccessor = after.refreshToken === cutOff.refreshToken;
   assert.ok(sameSuccessor, "the replay got the successor the cut-off answer carried");
-  assert.equal(refreshes(), 1);
+  assert.ok(refreshes() <= 1, `at most one renewal after the cut-off, saw ${refreshes()}`);
 
   await page.getByRole("tab", { name: "Users and roles" }).click();
   await page.getByRole("table", { name: "Users" }).waitFor();
