@@ -34,11 +34,11 @@ class Uint16(int):
 
 
 class Uint32(int):
-    pass
+    """An integer written as uint32."""
 
 
 class Uint64(int):
-    pass
+    """An integer written as uint64."""
 
 
 def _control(kind: int, size: int) -> bytes:

@@ -11,11 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from nexora.cli.client import ApiClient, problem_message
+from nexora.cli.client import ApiClient
 from nexora.cli.output import Format, FormatOption, emit, error_console, fail
 
 activity = typer.Typer(
@@ -58,29 +57,19 @@ def _inputs(paths: list[str]) -> list[tuple[str, Path | None]]:
 def _post(
     client: ApiClient, source: str, name: str, handle: IO[bytes], progress: Progress, task: Any
 ) -> dict[str, Any]:
-    headers = {"Content-Type": "application/octet-stream"}
-    token = client.api_key or client.access_token
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-
     def chunks() -> Iterator[bytes]:
         while block := handle.read(CHUNK):
             progress.advance(task, len(block))
             yield block
 
-    try:
-        with httpx.Client(base_url=client.url, timeout=httpx.Timeout(client.timeout, read=READ_TIMEOUT)) as http:
-            response = http.post(
-                "/api/v1/activity/batches",
-                params={"source": source, "name": Path(name).name[:200] or "upload"},
-                headers=headers,
-                content=chunks(),
-            )
-    except httpx.HTTPError as error:
-        fail(f"cannot reach Nexora at {client.url}: {type(error).__name__}")
-    if response.status_code >= 400:
-        fail(f"{name}: {problem_message(response)}", code=1 if response.status_code < 500 else 2)
-    return dict(response.json())
+    return client.post_stream(
+        "/api/v1/activity/batches",
+        chunks(),
+        content_type="application/octet-stream",
+        params={"source": source, "name": Path(name).name[:200] or "upload"},
+        read_timeout=READ_TIMEOUT,
+        what=name,
+    )
 
 
 @activity.command("ingest")
@@ -265,7 +254,7 @@ def tail(
             page = client.get("/api/v1/alerts/feed", params={"after": cursor} if cursor else {})
             for alert in page["items"]:
                 if fmt == Format.json:
-                    typer.echo(httpx.Response(200, json=alert).text)
+                    typer.echo(json.dumps(alert))
                 else:
                     typer.echo(
                         f"{alert['created_at']}  {alert['severity']:<8} {alert['technique_id']:<10} "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,34 @@ class ApiClient:
 
     def patch(self, path: str, **kwargs: Any) -> Any:
         return self.request("PATCH", path, **kwargs).json()
+
+    def post_stream(
+        self,
+        path: str,
+        chunks: Iterator[bytes],
+        *,
+        content_type: str,
+        params: dict[str, Any],
+        read_timeout: float,
+        size: int | None = None,
+        what: str = "",
+    ) -> dict[str, Any]:
+        """POST a body sent as it is read (an upload), waiting up to ``read_timeout`` for the answer; exit
+        with a one-line error (prefixed by ``what``) on failure. The session is not refreshed mid-upload."""
+        if not self.api_key and not self.access_token:
+            fail("not signed in: run 'nexora login --url URL' or set NEXORA_API_KEY")
+        headers = {**self._headers(), "Content-Type": content_type}
+        if size is not None:
+            headers["Content-Length"] = str(size)
+        prefix = f"{what}: " if what else ""
+        try:
+            with httpx.Client(base_url=self.url, timeout=httpx.Timeout(self.timeout, read=read_timeout)) as http:
+                response = http.post(path, params=params, headers=headers, content=chunks)
+        except httpx.HTTPError as error:
+            fail(f"cannot reach Nexora at {self.url}: {type(error).__name__}")
+        if response.status_code >= 400:
+            fail(prefix + problem_message(response), code=1 if response.status_code < 500 else 2)
+        return dict(response.json())
 
     def delete(self, path: str, **kwargs: Any) -> None:
         self.request("DELETE", path, **kwargs)

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from nexora.cli.client import ApiClient, problem_message
+from nexora.cli.client import ApiClient
 from nexora.cli.output import Format, FormatOption, emit, error_console, fail
 
 connectors = typer.Typer(help="Discovery connectors: add, list, test, run, delete.", no_args_is_help=True)
@@ -172,14 +172,9 @@ def _zip_folder(folder: Path, destination: Path) -> None:
 
 def _send_upload(client: ApiClient, path: str, upload: Path, media: str, params: dict[str, Any]) -> dict[str, Any]:
     """POST the file as the raw body, streamed in chunks, with a progress bar on stderr for large files."""
-    import httpx
     from rich.progress import BarColumn, DownloadColumn, TransferSpeedColumn
 
     size = upload.stat().st_size
-    headers = {"Content-Type": media, "Content-Length": str(size)}
-    token = client.api_key or client.access_token
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=error_console, transient=True, disable=size < UPLOAD_CHUNK) as progress:
         task = progress.add_task(f"uploading {upload.name}", total=size)
@@ -190,15 +185,9 @@ def _send_upload(client: ApiClient, path: str, upload: Path, media: str, params:
                     progress.advance(task, len(chunk))
                     yield chunk
 
-        timeout = httpx.Timeout(client.timeout, read=UPLOAD_READ_TIMEOUT)
-        try:
-            with httpx.Client(base_url=client.url, timeout=timeout) as http:
-                response = http.post(path, params=params, headers=headers, content=chunks())
-        except httpx.HTTPError as error:
-            fail(f"cannot reach Nexora at {client.url}: {type(error).__name__}")
-    if response.status_code >= 400:
-        fail(problem_message(response), code=1 if response.status_code < 500 else 2)
-    return dict(response.json())
+        return client.post_stream(
+            path, chunks(), content_type=media, params=params, read_timeout=UPLOAD_READ_TIMEOUT, size=size
+        )
 
 
 @connectors.command("run")

@@ -74,7 +74,7 @@ class Engine:
                 self.model = RateModel.from_bytes(data)
                 return True
             except (ValueError, KeyError, TypeError):
-                pass
+                pass  # written by another version, or damaged: learn afresh (below)
         self.model = RateModel(seed=self._settings.model_seed)
         return False
 

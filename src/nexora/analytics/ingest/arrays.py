@@ -183,7 +183,7 @@ def read_array(
 
 
 class _RecordTooLarge(Exception):
-    pass
+    """A record grew past the size limit while being read."""
 
 
 class _Counted:

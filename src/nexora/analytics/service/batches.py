@@ -72,6 +72,14 @@ class BatchSummary:
         }
 
 
+def add_rejects(session: AsyncSession, tenant_id: uuid.UUID, batch_id: uuid.UUID, rejects: Iterable[Reject]) -> None:
+    """Keep why each record was refused, under its batch (positions and reasons only, never content)."""
+    session.add_all(
+        RejectedRecord(tenant_id=tenant_id, batch_id=batch_id, position=r.position[:500], reason=r.reason[:1000])
+        for r in rejects
+    )
+
+
 def check_source(source: str) -> str:
     if source not in SOURCES:
         raise ValidationFailed(f"unknown activity source '{source}'; choose from {list(SOURCES)}")
@@ -116,11 +124,7 @@ async def _store_chunk(
     chunk.rejects = rejects + chunk.rejects
     stored = summary.rejected
     room = max(0, MAX_STORED_REJECTS - stored)
-    if chunk.rejects and room:
-        session.add_all(
-            RejectedRecord(tenant_id=tenant_id, batch_id=summary.id, position=r.position[:500], reason=r.reason[:1000])
-            for r in chunk.rejects[:room]
-        )
+    add_rejects(session, tenant_id, summary.id, chunk.rejects[:room])
     await session.execute(
         update(Batch)
         .where(Batch.id == summary.id)

@@ -12,8 +12,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.analytics.activity import SOURCES, ActivityEvent, Reject
-from nexora.analytics.models import Batch, RejectedRecord
-from nexora.analytics.service.batches import MAX_STORED_REJECTS, parsed
+from nexora.analytics.models import Batch
+from nexora.analytics.service.batches import MAX_STORED_REJECTS, add_rejects, parsed
 from nexora.analytics.service.components import components_of
 from nexora.analytics.service.pipeline import process_chunk
 from nexora.core.events import Event
@@ -107,7 +107,4 @@ async def _record_rejects(
     )
     session.add(batch)
     await session.flush()
-    session.add_all(
-        RejectedRecord(tenant_id=tenant_id, batch_id=batch.id, position=r.position[:500], reason=r.reason[:1000])
-        for r in rejects[:MAX_STORED_REJECTS]
-    )
+    add_rejects(session, tenant_id, batch.id, rejects[:MAX_STORED_REJECTS])

@@ -19,21 +19,18 @@ import structlog
 from botocore.config import Config
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.analytics.models import S3Source
 from nexora.analytics.service.batches import BatchSummary, ingest_stream
-from nexora.analytics.service.webhooks import check_reachable
+from nexora.analytics.service.configuration import add_named, announce, check_reachable
 from nexora.auth import service as auth_service
-from nexora.core.bus import publish
-from nexora.core.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from nexora.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from nexora.core.ids import utcnow, uuid7
 from nexora.core.outbound import OutboundGuard, guard_botocore_client, parse_networks
 from nexora.core.runtime import Runtime
 
 log = structlog.get_logger(__name__)
-SOURCE = "nexora.analytics"
 MAX_OBJECTS_PER_POLL = 500
 
 
@@ -106,13 +103,7 @@ async def create_source(
         credentials=encrypted,
         interval_seconds=interval_seconds,
     )
-    session.add(source)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"an activity source named '{name}' already exists") from None
-    await _announce(session, tenant_id, source, "created")
+    await add_named(session, tenant_id, "s3_source", source, "an activity source")
     return source
 
 
@@ -124,17 +115,6 @@ def _plain_json(credentials: S3Credentials) -> str:
     if credentials.session_token is not None:
         values["session_token"] = credentials.session_token.get_secret_value()
     return orjson.dumps(values).decode()
-
-
-async def _announce(session: AsyncSession, tenant_id: uuid.UUID, source: S3Source, change: str) -> None:
-    await publish(
-        session,
-        "analytics.source_changed",
-        {"kind": "s3_source", "id": str(source.id), "name": source.name, "change": change},
-        source=SOURCE,
-        subject=str(source.id),
-        tenant_id=tenant_id,
-    )
 
 
 async def list_sources(session: AsyncSession, tenant_id: uuid.UUID) -> list[S3Source]:
@@ -152,7 +132,7 @@ async def get_source(session: AsyncSession, tenant_id: uuid.UUID, source_id: uui
 async def delete_source(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID) -> None:
     source = await get_source(session, tenant_id, source_id)
     await session.delete(source)
-    await _announce(session, tenant_id, source, "deleted")
+    await announce(session, tenant_id, "s3_source", source, "deleted")
 
 
 def _download(client: Any, bucket: str, key: str, limit: int) -> IO[bytes]:

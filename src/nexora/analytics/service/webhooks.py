@@ -11,22 +11,19 @@ from typing import Any
 import orjson
 import structlog
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nexora.analytics.models import Webhook
 from nexora.analytics.service.alerts import SEVERITIES
-from nexora.core.bus import publish
+from nexora.analytics.service.configuration import add_named, announce, check_reachable
 from nexora.core.crypto import EnvelopeCipher
-from nexora.core.errors import Conflict, NotFound, UpstreamUnavailable, ValidationFailed
+from nexora.core.errors import NotFound, ValidationFailed
 from nexora.core.events import Event
 from nexora.core.ids import utcnow, uuid7
 from nexora.core.outbound import OutboundGuard, async_outbound_client, parse_networks
-from nexora.core.resilience import check_destination
 from nexora.core.runtime import Runtime
 
 log = structlog.get_logger(__name__)
-SOURCE = "nexora.analytics"
 SIGNATURE_HEADER = "X-Nexora-Signature"
 
 
@@ -38,15 +35,6 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     """``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>." + body>`` (a receiver rejects old timestamps)."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
-
-
-def check_reachable(url: str, runtime: Runtime) -> None:
-    """Refuse a URL aimed inside the host's networks (unless allow-listed) or whose name does not resolve:
-    both are the tenant's input to fix (422), not an outage."""
-    try:
-        check_destination(url, parse_networks(runtime.settings.outbound.allowed_networks))
-    except UpstreamUnavailable as error:
-        raise ValidationFailed(str(error)) from None
 
 
 def _check(runtime: Runtime, url: str, min_severity: str) -> None:
@@ -76,25 +64,8 @@ async def create_webhook(
         secret=runtime.cipher.encrypt_text(secret, _aad(webhook_id)) if secret else None,
         min_severity=min_severity,
     )
-    session.add(webhook)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"a webhook named '{name}' already exists") from None
-    await _announce(session, tenant_id, webhook, "created")
+    await add_named(session, tenant_id, "webhook", webhook, "a webhook")
     return webhook
-
-
-async def _announce(session: AsyncSession, tenant_id: uuid.UUID, webhook: Webhook, change: str) -> None:
-    await publish(
-        session,
-        "analytics.source_changed",
-        {"kind": "webhook", "id": str(webhook.id), "name": webhook.name, "change": change},
-        source=SOURCE,
-        subject=str(webhook.id),
-        tenant_id=tenant_id,
-    )
 
 
 async def list_webhooks(session: AsyncSession, tenant_id: uuid.UUID) -> list[Webhook]:
@@ -108,7 +79,7 @@ async def delete_webhook(session: AsyncSession, tenant_id: uuid.UUID, webhook_id
     if webhook is None or webhook.tenant_id != tenant_id:
         raise NotFound("webhook not found")
     await session.delete(webhook)
-    await _announce(session, tenant_id, webhook, "deleted")
+    await announce(session, tenant_id, "webhook", webhook, "deleted")
 
 
 def _secret(cipher: EnvelopeCipher, webhook: Webhook) -> str | None:
